@@ -1,0 +1,90 @@
+import type { TokenflightError } from './errors'
+
+export type TokenSet = {
+  accessToken: string
+  /** Absent when the server keeps it in an httpOnly cookie. */
+  refreshToken?: string
+  /** Epoch ms = receipt time + expires_in; the access token itself is opaque. */
+  expiresAt?: number
+  /** Defaults to 'Bearer'. */
+  tokenType?: string
+}
+
+/** 'expired': the refresh failed terminally (e.g. invalid_grant); a new login is needed. */
+export type SessionStatus =
+  'anonymous' | 'authenticated' | 'refreshing' | 'expired'
+
+export type SessionSnapshot = {
+  readonly status: SessionStatus
+  readonly tokens: TokenSet | null
+  /** +1 every time the tokens change (login, refresh, setTokens, logout, terminal failure). */
+  readonly generation: number
+  readonly error: TokenflightError | null
+}
+
+export type TokenStorage = {
+  get(): TokenSet | null | Promise<TokenSet | null>
+  set(tokens: TokenSet | null): void | Promise<void>
+}
+
+export type RefreshContext = { tokens: TokenSet; signal: AbortSignal }
+export type LoginContext = { signal: AbortSignal }
+export type LogoutContext = { tokens: TokenSet; signal: AbortSignal }
+
+export type RetryOptions = { attempts: number; baseDelayMs: number }
+
+export type SessionOptions = {
+  /** Trades the current tokens for new ones. May return a TokenSet or a raw OAuth2 body. */
+  refresh: (ctx: RefreshContext) => Promise<TokenSet | unknown>
+  login?: (
+    credentials: unknown,
+    ctx: LoginContext,
+  ) => Promise<TokenSet | unknown>
+  /** Best effort: the session is cleared locally whatever this does. */
+  logout?: (ctx: LogoutContext) => Promise<void>
+  /** Default: memoryStorage(). */
+  storage?: TokenStorage
+  /** Default 10_000. */
+  refreshTimeoutMs?: number
+  /** Refresh before use when expiresAt - now < leeway. Default 30_000; 0 = never early. */
+  refreshLeewayMs?: number
+  /** Transient refresh failures. `attempts` counts retries after the first try. Default { attempts: 2, baseDelayMs: 250 }. */
+  retry?: RetryOptions
+  /** Overrides the default classification of a failed refresh (see DESIGN.md). */
+  isTerminal?: (error: unknown) => boolean
+  /** Injectable clock for tests; epoch ms. */
+  now?: () => number
+}
+
+export type SessionEvents = {
+  /** New tokens are in place. Carries no token: read the snapshot if you need them. */
+  refreshed: { generation: number; expiresAt: number | undefined }
+  /** The refresh failed terminally; the tokens are gone and a new login is needed. Fires once per failure. */
+  expired: { error: TokenflightError }
+  /** logout() cleared the session. */
+  loggedOut: { generation: number }
+  /** A refresh() failed for good (after its retries), terminal or not. */
+  refreshFailed: { error: TokenflightError }
+  /** The TokenStorage threw; the session carries on from memory. */
+  storageError: { error: TokenflightError; operation: 'get' | 'set' }
+}
+export type SessionEvent = keyof SessionEvents
+
+export interface Session {
+  /** The same object until something changes. */
+  getSnapshot(): SessionSnapshot
+  /** useSyncExternalStore-compatible. */
+  subscribe(listener: () => void): () => void
+  /** Waits for an in-flight refresh; refreshes first inside the leeway. null when anonymous or expired. */
+  getAccessToken(): Promise<string | null>
+  /** Single-flight: concurrent callers share one call. */
+  refresh(): Promise<TokenSet>
+  setTokens(tokens: TokenSet | unknown | null): Promise<void>
+  login(credentials: unknown): Promise<TokenSet>
+  /** Always clears locally; a late refresh result is discarded. */
+  logout(): Promise<void>
+  on<E extends SessionEvent>(
+    event: E,
+    handler: (e: SessionEvents[E]) => void,
+  ): () => void
+}
