@@ -1,1 +1,22 @@
-export const x = 1
+export { createSession } from './createSession'
+export { memoryStorage } from './memoryStorage'
+export { normalizeTokenResponse } from './normalizeTokenResponse'
+export { oauth2Client } from './oauth2Client'
+export type {
+  OAuth2Client,
+  OAuth2ClientOptions,
+  OAuth2Credentials,
+} from './oauth2Client'
+export { webStorage } from './webStorage'
+export type { WebStorageLike } from './webStorage'
+export {
+  InvalidTokenResponseError,
+  OAuth2HttpError,
+  RefreshError,
+  RefreshTimeoutError,
+  SessionExpiredError,
+  StorageError,
+  TokenflightError,
+  isTokenflightError,
+} from './errors'
+export type * from './types'

@@ -67,6 +67,8 @@ export type SessionEvents = {
   refreshFailed: { error: TokenflightError }
   /** The TokenStorage threw; the session carries on from memory. */
   storageError: { error: TokenflightError; operation: 'get' | 'set' }
+  /** The `logout` option threw or timed out. logout() itself never rejects: the local session is gone anyway. */
+  logoutFailed: { error: TokenflightError }
 }
 export type SessionEvent = keyof SessionEvents
 
