@@ -1,0 +1,109 @@
+import { setupServer } from 'msw/node'
+import { authHandlers } from '../authHandlers.ts'
+import { startAuthServer } from '../startAuthServer.ts'
+import type { AuthServer } from '../types.ts'
+
+export type Mode = 'msw' | 'node'
+export const modes: Mode[] = ['msw', 'node']
+
+export type Served = { url: string; close(): Promise<void> }
+
+const MSW_ORIGIN = 'http://api.test'
+
+/** Serves `server` through MSW (`setupServer` + `fetch`) or over real sockets. */
+export async function serve(mode: Mode, server: AuthServer): Promise<Served> {
+  if (mode === 'node') return startAuthServer(server)
+  const msw = setupServer(...authHandlers(server, { baseUrl: MSW_ORIGIN }))
+  msw.listen({ onUnhandledRequest: 'error' })
+  return {
+    url: MSW_ORIGIN,
+    close: async () => msw.close(),
+  }
+}
+
+export type TokenBody = {
+  access_token: string
+  refresh_token: string
+  token_type: string
+  expires_in: number
+}
+
+export function form(fields: Record<string, string>): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  }
+}
+
+export function json(
+  method: string,
+  body: unknown,
+  token?: string,
+): RequestInit {
+  return {
+    method,
+    headers: {
+      'Content-Type': 'application/json',
+      ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+    },
+    body: JSON.stringify(body),
+  }
+}
+
+export function bearer(token: string, init: RequestInit = {}): RequestInit {
+  return {
+    ...init,
+    headers: {
+      ...(init.headers as Record<string, string>),
+      Authorization: `Bearer ${token}`,
+    },
+  }
+}
+
+export async function login(
+  url: string,
+  credentials = { username: 'demo', password: 'demo-password' },
+): Promise<TokenBody> {
+  const response = await fetch(`${url}/token`, form(credentials))
+  if (response.status !== 200)
+    throw new Error(`login failed: ${response.status}`)
+  return (await response.json()) as TokenBody
+}
+
+export function refresh(url: string, refreshToken: string): Promise<Response> {
+  return fetch(`${url}/refresh`, json('POST', { refresh_token: refreshToken }))
+}
+
+export function me(url: string, accessToken: string): Promise<Response> {
+  return fetch(`${url}/me`, bearer(accessToken))
+}
+
+/** A promise the test settles by hand. */
+export function deferred<T = void>(): {
+  promise: Promise<T>
+  resolve(value: T): void
+  reject(reason: unknown): void
+} {
+  let resolve!: (value: T) => void
+  let reject!: (reason: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** A clock the test moves by hand (epoch ms). */
+export function manualClock(start = Date.UTC(2030, 0, 1)): {
+  now: () => number
+  advance(ms: number): void
+} {
+  let current = start
+  return {
+    now: () => current,
+    advance: (ms) => {
+      current += ms
+    },
+  }
+}

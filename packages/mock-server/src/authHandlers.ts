@@ -1,0 +1,37 @@
+import { HttpResponse, http, type HttpHandler } from 'msw'
+import type { AuthServer } from './types.ts'
+
+const PATHS = [
+  '/token',
+  '/refresh',
+  '/logout',
+  '/revoke',
+  '/me',
+  '/todos',
+  '/todos/:id',
+  '/__admin/*',
+]
+
+/**
+ * MSW 2 handlers serving `server`. Without `baseUrl` the paths are relative
+ * (the page's origin in a browser); with one (`'http://api.test'`, or
+ * `'http://api.test/v1'` for a prefix) only that origin and prefix match.
+ */
+export function authHandlers(
+  server: AuthServer,
+  options: { baseUrl?: string } = {},
+): HttpHandler[] {
+  const baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '')
+  const basePath = baseUrl.startsWith('/')
+    ? baseUrl
+    : baseUrl === ''
+      ? ''
+      : new URL(baseUrl).pathname.replace(/\/+$/, '')
+  return PATHS.map((path) =>
+    http.all(`${baseUrl}${path}`, async ({ request }) => {
+      const pathname = new URL(request.url).pathname.slice(basePath.length)
+      const response = await server.handle(request, { pathname })
+      return response.type === 'error' ? HttpResponse.error() : response
+    }),
+  )
+}

@@ -1,0 +1,2 @@
+export { startAuthWorker } from './startAuthWorker.ts'
+export type { StartAuthWorkerOptions } from './startAuthWorker.ts'

@@ -1,0 +1,15 @@
+export { createAuthServer, DEFAULT_USER } from './authServer.ts'
+export { authHandlers } from './authHandlers.ts'
+export { BODY_LIMIT_BYTES } from './responses.ts'
+export type {
+  AuditEntry,
+  AuditEvent,
+  AuthServer,
+  AuthServerOptions,
+  AuthStats,
+  AuthUser,
+  Endpoint,
+  Fault,
+  FaultKind,
+  Todo,
+} from './types.ts'

@@ -1,0 +1,5 @@
+export { startAuthServer } from './startAuthServer.ts'
+export type {
+  RunningAuthServer,
+  StartAuthServerOptions,
+} from './startAuthServer.ts'
