@@ -1,0 +1,31 @@
+import { TokenflightError, type Session } from '@tokenflight/core'
+import { createContext, useContext, type ReactNode } from 'react'
+
+const SessionContext = createContext<Session | null>(null)
+
+export type SessionProviderProps = {
+  /** Created outside React (module scope), so StrictMode and remounts never create a second one. */
+  session: Session
+  children?: ReactNode
+}
+
+/** Makes `session` available to every tokenflight hook below it. */
+export function SessionProvider({ session, children }: SessionProviderProps) {
+  // `.Provider` rather than `<SessionContext value>`: React 18 is a supported peer.
+  return (
+    <SessionContext.Provider value={session}>
+      {children}
+    </SessionContext.Provider>
+  )
+}
+
+/** The Session from the nearest SessionProvider, for what the hooks don't cover (`getAccessToken`, `setTokens`). */
+export function useSessionInstance(): Session {
+  const session = useContext(SessionContext)
+  if (!session) {
+    throw new TokenflightError(
+      'No tokenflight session here: tokenflight hooks and <Authenticated> must be rendered inside <SessionProvider session={session}>',
+    )
+  }
+  return session
+}

@@ -1,0 +1,77 @@
+import { attachSession } from '@tokenflight/axios'
+import { createSession, oauth2Client, type Session } from '@tokenflight/core'
+import {
+  authHandlers,
+  createAuthServer,
+  type AuthServer,
+} from '@tokenflight/mock-server'
+import { cleanup } from '@testing-library/react'
+import axios, { type AxiosInstance } from 'axios'
+import { http } from 'msw'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+
+export const baseUrl = 'http://api.test'
+export const demoUser = { username: 'demo', password: 'demo-password' }
+
+const msw = setupServer()
+
+/** Starts MSW for the calling test file; every test gets its own auth server via createHarness(). */
+export function useMockServer(): void {
+  beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }))
+  afterEach(() => {
+    cleanup()
+    msw.resetHandlers()
+  })
+  afterAll(() => msw.close())
+}
+
+export type Harness = { auth: AuthServer; session: Session; api: AxiosInstance }
+
+/** A fresh mock auth server, a session on its endpoints and an axios instance attached to it. */
+export function createHarness(): Harness {
+  const auth = createAuthServer()
+  msw.use(...authHandlers(auth, { baseUrl }))
+  const session = createSession({
+    ...oauth2Client({ baseUrl }),
+    // Terminal failures are not retried anyway; no retry keeps transient cases quick.
+    retry: { attempts: 0, baseDelayMs: 0 },
+  })
+  const api = axios.create({ baseURL: baseUrl })
+  attachSession(api, session)
+  return { auth, session, api }
+}
+
+export type Gate = { promise: Promise<void>; open: () => void }
+
+export function createGate(): Gate {
+  let open!: () => void
+  const promise = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { promise, open }
+}
+
+/**
+ * Holds the next POST to `path` until `release()`; then it falls through to the auth
+ * server's own handler. Lets a test look at the in-between state without sleeping.
+ */
+export function holdNext(path: string): {
+  reached: Promise<void>
+  release: () => void
+} {
+  const reached = createGate()
+  const gate = createGate()
+  msw.use(
+    http.post(
+      `${baseUrl}${path}`,
+      async () => {
+        reached.open()
+        await gate.promise
+        // Returning nothing hands the request on to the next handler.
+      },
+      { once: true },
+    ),
+  )
+  return { reached: reached.promise, release: gate.open }
+}
