@@ -241,7 +241,8 @@ export function createSession(options: SessionOptions): Session {
     try {
       return stored ? normalizeTokenResponse(stored, now()) : null
     } catch (e) {
-      storageFailed('get', e)
+      // Reported once createSession has returned, so handlers can listen.
+      queueMicrotask(() => storageFailed('get', e))
       return null
     }
   }
@@ -264,7 +265,6 @@ export function createSession(options: SessionOptions): Session {
       if (tokens) snapshot = { ...snapshot, status: 'authenticated', tokens }
     }
   } catch (e) {
-    // No handler can be registered yet: report once createSession has returned.
     queueMicrotask(() => storageFailed('get', e))
   }
 
@@ -286,7 +286,7 @@ export function createSession(options: SessionOptions): Session {
     refresh,
 
     async getAccessToken() {
-      await hydrating
+      if (hydrating) await hydrating
       const current = tokens
       const early =
         current?.expiresAt !== undefined &&
@@ -321,7 +321,7 @@ export function createSession(options: SessionOptions): Session {
     async login(credentials) {
       if (!options.login)
         throw new TokenflightError('createSession was given no login function')
-      await hydrating
+      if (hydrating) await hydrating
       const before = epoch
       const body = await options.login(credentials, {
         signal: new AbortController().signal,

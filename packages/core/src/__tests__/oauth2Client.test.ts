@@ -1,0 +1,372 @@
+import { HttpResponse, http } from 'msw'
+import { setupServer } from 'msw/node'
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+  vi,
+} from 'vitest'
+import {
+  InvalidTokenResponseError,
+  OAuth2HttpError,
+  RefreshError,
+  TokenflightError,
+  createSession,
+  isTokenflightError,
+  oauth2Client,
+} from '../index'
+import { expectNoSecrets, gate } from './helpers'
+
+const API = 'https://api.example.test'
+// Distinctive, so that a leak anywhere is found by a substring search.
+const AT = 'at-LEAKCHECK-3c9e7a'
+const RT = 'rt-LEAKCHECK-b81f02'
+const AT2 = 'at-LEAKCHECK-next-55d1'
+const RT2 = 'rt-LEAKCHECK-next-e09a'
+const PASSWORD = 'pw-LEAKCHECK-77f3'
+const secrets = [AT, RT, AT2, RT2, PASSWORD]
+
+type Seen = {
+  path: string
+  contentType: string | null
+  authorization: string | null
+  body: string
+}
+const seen: Seen[] = []
+
+const tokenBody = {
+  access_token: AT2,
+  refresh_token: RT2,
+  token_type: 'bearer',
+  expires_in: 900,
+}
+
+const server = setupServer(
+  http.post(`${API}/*`, async ({ request }) => {
+    seen.push({
+      path: new URL(request.url).pathname,
+      contentType: request.headers.get('content-type'),
+      authorization: request.headers.get('authorization'),
+      body: await request.text(),
+    })
+    return HttpResponse.json(tokenBody, {
+      headers: { 'cache-control': 'no-store' },
+    })
+  }),
+)
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
+afterEach(() => {
+  server.resetHandlers()
+  seen.length = 0
+})
+afterAll(() => server.close())
+
+const signal = () => new AbortController().signal
+const tokens = { accessToken: AT, refreshToken: RT }
+
+describe('oauth2Client request shapes', () => {
+  it('login posts a form like OAuth2PasswordRequestForm', async () => {
+    const client = oauth2Client({ baseUrl: API })
+    await expect(
+      client.login(
+        { username: 'alice@example.com', password: PASSWORD },
+        { signal: signal() },
+      ),
+    ).resolves.toEqual(tokenBody)
+    expect(seen).toHaveLength(1)
+    expect(seen[0]?.path).toBe('/token')
+    expect(seen[0]?.contentType).toBe('application/x-www-form-urlencoded')
+    expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({
+      grant_type: 'password',
+      username: 'alice@example.com',
+      password: PASSWORD,
+    })
+    expect(seen[0]?.authorization).toBeNull()
+  })
+
+  it('login rejects credentials that are not { username, password }', async () => {
+    const client = oauth2Client({ baseUrl: API })
+    await expect(
+      client.login({ username: 'x' }, { signal: signal() }),
+    ).rejects.toBeInstanceOf(TokenflightError)
+    expect(seen).toHaveLength(0)
+  })
+
+  it('refresh posts JSON { refresh_token } by default', async () => {
+    const client = oauth2Client({
+      baseUrl: `${API}/`,
+      refreshPath: '/auth/refresh',
+    })
+    await client.refresh({ tokens, signal: signal() })
+    expect(seen[0]).toEqual({
+      path: '/auth/refresh',
+      contentType: 'application/json',
+      authorization: null,
+      body: JSON.stringify({ refresh_token: RT }),
+    })
+  })
+
+  it("refresh posts a grant_type=refresh_token form with refreshBody: 'form'", async () => {
+    const client = oauth2Client({ baseUrl: API, refreshBody: 'form' })
+    await client.refresh({ tokens, signal: signal() })
+    expect(seen[0]?.path).toBe('/refresh')
+    expect(seen[0]?.contentType).toBe('application/x-www-form-urlencoded')
+    expect(Object.fromEntries(new URLSearchParams(seen[0]?.body))).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: RT,
+    })
+  })
+
+  it('refresh without a refresh token (httpOnly cookie) posts an empty grant', async () => {
+    const client = oauth2Client({ baseUrl: API })
+    await client.refresh({ tokens: { accessToken: AT }, signal: signal() })
+    expect(seen[0]?.body).toBe('{}')
+  })
+
+  it('logout posts the access token as Bearer and the refresh token as JSON', async () => {
+    server.use(
+      http.post(`${API}/logout`, async ({ request }) => {
+        seen.push({
+          path: '/logout',
+          contentType: request.headers.get('content-type'),
+          authorization: request.headers.get('authorization'),
+          body: await request.text(),
+        })
+        return new HttpResponse(null, { status: 204 })
+      }),
+    )
+    const client = oauth2Client({ baseUrl: API })
+    await expect(
+      client.logout({ tokens, signal: signal() }),
+    ).resolves.toBeUndefined()
+    expect(seen[0]).toEqual({
+      path: '/logout',
+      contentType: 'application/json',
+      authorization: `Bearer ${AT}`,
+      body: JSON.stringify({ refresh_token: RT }),
+    })
+  })
+
+  it('passes the AbortSignal to fetch', async () => {
+    const arrived = gate()
+    server.use(
+      http.post(`${API}/refresh`, async () => {
+        arrived.open()
+        await new Promise(() => {})
+      }),
+    )
+    const controller = new AbortController()
+    const client = oauth2Client({ baseUrl: API })
+    const pending = client.refresh({ tokens, signal: controller.signal })
+    await arrived.promise
+    const reason = new Error('stop')
+    controller.abort(reason)
+    await expect(pending).rejects.toBe(reason)
+  })
+
+  it('uses a custom fetch, and otherwise the global fetch at call time', async () => {
+    const custom = vi.fn(
+      async () => new Response(JSON.stringify(tokenBody), { status: 200 }),
+    )
+    await oauth2Client({ baseUrl: API, fetch: custom }).refresh({
+      tokens,
+      signal: signal(),
+    })
+    expect(custom).toHaveBeenCalledOnce()
+    expect(seen).toHaveLength(0)
+
+    const lazy = oauth2Client({ baseUrl: API })
+    const original = globalThis.fetch
+    const replaced = vi.fn(original)
+    globalThis.fetch = replaced
+    try {
+      await lazy.refresh({ tokens, signal: signal() })
+    } finally {
+      globalThis.fetch = original
+    }
+    expect(replaced).toHaveBeenCalledOnce()
+  })
+})
+
+describe('oauth2Client errors', () => {
+  it('maps a non-2xx answer to OAuth2HttpError with only status and the RFC 6749 fields', async () => {
+    server.use(
+      http.post(`${API}/refresh`, () =>
+        HttpResponse.json(
+          {
+            error: 'invalid_grant',
+            error_description: 'refresh token revoked',
+            // A careless server echoing the token must not leak through us.
+            refresh_token: RT,
+            detail: `bad token ${RT}`,
+          },
+          { status: 401 },
+        ),
+      ),
+    )
+    const error = await oauth2Client({ baseUrl: API })
+      .refresh({ tokens, signal: signal() })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OAuth2HttpError)
+    expect(isTokenflightError(error)).toBe(true)
+    expect(error).toMatchObject({
+      status: 401,
+      data: {
+        error: 'invalid_grant',
+        error_description: 'refresh token revoked',
+      },
+    })
+    expect(Object.keys((error as OAuth2HttpError).data)).toEqual([
+      'error',
+      'error_description',
+    ])
+    expect((error as Error).message).toBe(
+      '/refresh answered 401 (invalid_grant)',
+    )
+    expectNoSecrets(error, secrets, true)
+  })
+
+  it('maps a non-JSON error body to an OAuth2HttpError without fields', async () => {
+    server.use(
+      http.post(`${API}/token`, () =>
+        HttpResponse.text(`<h1>502 Bad Gateway</h1>`, { status: 502 }),
+      ),
+    )
+    const error = await oauth2Client({ baseUrl: API })
+      .login({ username: 'a', password: PASSWORD }, { signal: signal() })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OAuth2HttpError)
+    expect(error).toMatchObject({ status: 502, data: {} })
+    expectNoSecrets(error, secrets, true)
+  })
+
+  it('maps a network failure to a TokenflightError that keeps the cause', async () => {
+    server.use(http.post(`${API}/refresh`, () => HttpResponse.error()))
+    const error = await oauth2Client({ baseUrl: API })
+      .refresh({ tokens, signal: signal() })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TokenflightError)
+    expect(error).not.toBeInstanceOf(OAuth2HttpError)
+    expect((error as Error).cause).toBeInstanceOf(TypeError)
+    expect((error as Error).message).toBe('/refresh could not be reached')
+    expectNoSecrets(error, secrets, true)
+  })
+
+  it.each([
+    ['a non-JSON body', () => HttpResponse.text('OK')],
+    ['an empty body', () => new HttpResponse(null, { status: 200 })],
+  ])('maps a 2xx with %s to InvalidTokenResponseError', async (_, answer) => {
+    server.use(http.post(`${API}/refresh`, answer))
+    await expect(
+      oauth2Client({ baseUrl: API }).refresh({ tokens, signal: signal() }),
+    ).rejects.toBeInstanceOf(InvalidTokenResponseError)
+  })
+})
+
+describe('oauth2Client with createSession', () => {
+  const session = () =>
+    createSession({
+      ...oauth2Client({ baseUrl: API }),
+      retry: { attempts: 2, baseDelayMs: 1 },
+    })
+
+  it('logs in, refreshes and logs out', async () => {
+    const s = session()
+    await s.login({ username: 'alice', password: PASSWORD })
+    expect(await s.getAccessToken()).toBe(AT2)
+    await s.refresh()
+    expect(seen.map((r) => r.path)).toEqual(['/token', '/refresh'])
+    expect(seen[1]?.body).toBe(JSON.stringify({ refresh_token: RT2 }))
+    await s.logout()
+    expect(seen[2]?.path).toBe('/logout')
+    expect(seen[2]?.authorization).toBe(`Bearer ${AT2}`)
+  })
+
+  it('a 401 invalid_grant from /refresh is terminal', async () => {
+    server.use(
+      http.post(`${API}/refresh`, () =>
+        HttpResponse.json({ error: 'invalid_grant' }, { status: 401 }),
+      ),
+    )
+    const s = session()
+    await s.setTokens(tokens)
+    const error = await s.refresh().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RefreshError)
+    expect(error).toMatchObject({
+      terminal: true,
+      status: 401,
+      code: 'invalid_grant',
+    })
+    expect(s.getSnapshot().status).toBe('expired')
+    expectNoSecrets(error, secrets, true)
+  })
+
+  it('a 503 once is retried and then succeeds', async () => {
+    let calls = 0
+    server.use(
+      http.post(`${API}/refresh`, () =>
+        ++calls === 1
+          ? HttpResponse.json({ error: 'unavailable' }, { status: 503 })
+          : HttpResponse.json(tokenBody),
+      ),
+    )
+    const s = session()
+    await s.setTokens(tokens)
+    await expect(s.refresh()).resolves.toMatchObject({ accessToken: AT2 })
+    expect(calls).toBe(2)
+  })
+
+  it('a network failure is transient: retried, then refreshFailed, tokens kept', async () => {
+    let calls = 0
+    server.use(
+      http.post(`${API}/refresh`, () => {
+        calls++
+        return HttpResponse.error()
+      }),
+    )
+    const s = session()
+    await s.setTokens(tokens)
+    const error = await s.refresh().catch((e: unknown) => e)
+    expect(error).toMatchObject({ terminal: false, status: undefined })
+    expect(calls).toBe(3)
+    expect(s.getSnapshot().tokens).toEqual(tokens)
+    expectNoSecrets(error, secrets, true)
+  })
+
+  it('a non-JSON 2xx from /refresh is not retried and keeps the tokens', async () => {
+    let calls = 0
+    server.use(
+      http.post(`${API}/refresh`, () => {
+        calls++
+        return HttpResponse.text('<html>')
+      }),
+    )
+    const s = session()
+    await s.setTokens(tokens)
+    const error = await s.refresh().catch((e: unknown) => e)
+    expect((error as RefreshError).cause).toBeInstanceOf(
+      InvalidTokenResponseError,
+    )
+    expect(calls).toBe(1)
+    expect(s.getSnapshot().tokens).toEqual(tokens)
+  })
+
+  it('a failed server logout still logs out locally', async () => {
+    server.use(
+      http.post(`${API}/logout`, () =>
+        HttpResponse.json({ error: 'server_error' }, { status: 500 }),
+      ),
+    )
+    const s = session()
+    await s.setTokens(tokens)
+    const failed = vi.fn()
+    s.on('logoutFailed', failed)
+    await s.logout()
+    expect(s.getSnapshot().status).toBe('anonymous')
+    expect(failed).toHaveBeenCalledOnce()
+    expectNoSecrets(failed.mock.calls[0]?.[0], secrets, true)
+  })
+})
