@@ -13,9 +13,10 @@ const PATHS = [
 ]
 
 /**
- * MSW 2 handlers serving `server`. Without `baseUrl` the paths are relative
- * (the page's origin in a browser); with one (`'http://api.test'`, or
- * `'http://api.test/v1'` for a prefix) only that origin and prefix match.
+ * MSW 2 handlers serving `server`. Without `baseUrl` the paths are relative:
+ * the page's origin in a browser (or jsdom), any origin where there is no
+ * `location` (Node). With one (`'http://api.test'`, or `'http://api.test/v1'`
+ * for a prefix) only that origin and prefix match.
  */
 export function authHandlers(
   server: AuthServer,
@@ -27,8 +28,11 @@ export function authHandlers(
     : baseUrl === ''
       ? ''
       : new URL(baseUrl).pathname.replace(/\/+$/, '')
+  // Relative paths match nothing in Node: there, '' means "any origin".
+  const prefix =
+    baseUrl === '' && typeof location === 'undefined' ? '*' : baseUrl
   return PATHS.map((path) =>
-    http.all(`${baseUrl}${path}`, async ({ request }) => {
+    http.all(`${prefix}${path}`, async ({ request }) => {
       const pathname = new URL(request.url).pathname.slice(basePath.length)
       const response = await server.handle(request, { pathname })
       return response.type === 'error' ? HttpResponse.error() : response

@@ -666,38 +666,37 @@ class MockAuthServer implements AuthServer {
     if (refreshToken !== undefined && typeof refreshToken !== 'string')
       return oauthError('invalid_request', 'refresh_token must be a string')
     let user: string | undefined
-    let family: Family | undefined
+    const families = new Set<Family>()
     if (header !== null || refreshToken === undefined) {
       const auth = await this.#authenticate(request)
       if (!auth.ok) return auth.response
       const record = this.#access.get(auth.jti)
       if (record) record.revoked = true
       user = auth.user
-      family = this.#families.get(auth.family)
+      const family = this.#families.get(auth.family)
+      if (family) families.add(family)
     }
     if (refreshToken !== undefined && refreshToken !== '') {
       const record = this.#refresh.get(await sha256(refreshToken))
       const owned = record && this.#families.get(record.family)
-      // A refresh token of somebody else is ignored, never revoked.
+      // Somebody else's refresh token is ignored, never revoked.
       if (owned && (user === undefined || owned.user === user)) {
         user = owned.user
-        if (owned !== family && this.#revokeFamily(owned))
-          this.#record({
-            event: 'logout',
-            user: owned.user,
-            family: owned.id,
-            outcome: 'family_revoked',
-          })
+        families.add(owned)
       }
     }
-    if (family && this.#revokeFamily(family))
+    for (const family of families) {
+      const outcome = this.#revokeFamily(family)
+        ? 'family_revoked'
+        : 'already_revoked'
       this.#record({
         event: 'logout',
         user: family.user,
         family: family.id,
-        outcome: 'family_revoked',
+        outcome,
       })
-    else if (user !== undefined)
+    }
+    if (families.size === 0 && user !== undefined)
       this.#record({ event: 'logout', user, outcome: 'ok' })
     return noContent()
   }

@@ -171,7 +171,8 @@ async function readText(request: Request): Promise<string | null | undefined> {
     if (done) break
     size += value.byteLength
     if (size > BODY_LIMIT_BYTES) {
-      await reader.cancel().catch(() => undefined)
+      // Not awaited: a tee'd body (MSW keeps a copy) may never settle the cancel.
+      reader.cancel().catch(() => undefined)
       return undefined
     }
     chunks.push(value)
