@@ -22,3 +22,6 @@ cjs._resolveFilename = function (this: unknown, request, ...rest) {
     ? require.resolve(alias + (match[2] ?? ''))
     : resolveFilename.call(this, request, ...rest)
 }
+
+// Read by reactVersion.test.tsx, which checks that this project really renders with React 18.
+process.env.TOKENFLIGHT_REACT_MAJOR = '18'

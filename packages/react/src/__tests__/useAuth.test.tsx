@@ -146,8 +146,11 @@ describe('useAuth', () => {
   })
 
   it('throws a clear TokenflightError outside a SessionProvider', () => {
-    // React reports the uncaught render error on the console; that noise is expected here.
+    // React reports the uncaught render error on the console (and React 18 through jsdom's
+    // window 'error' event); that noise is expected here.
     const quiet = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const swallow = (event: ErrorEvent) => event.preventDefault()
+    window.addEventListener('error', swallow)
     const hooks = [
       () => useSession(),
       () => useAuth(),
@@ -168,6 +171,7 @@ describe('useAuth', () => {
         expect((thrown as Error).message).toMatch(/inside <SessionProvider/)
       }
     } finally {
+      window.removeEventListener('error', swallow)
       quiet.mockRestore()
     }
   })

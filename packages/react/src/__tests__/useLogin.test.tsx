@@ -106,7 +106,7 @@ describe('useLogin', () => {
     fireEvent.click(screen.getByText('sign in'))
     await act(() => settled.promise)
     expect(results).toEqual([false])
-    expect(text('error')).not.toBe('none')
+    expect(text('error')).toBe('OAuth2HttpError')
     expect(text('status')).toBe('anonymous')
     expect(text('pending')).toBe('false')
 
