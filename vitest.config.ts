@@ -11,9 +11,25 @@ const project = (
   extra: { testTimeout?: number; setupFiles?: string[] } = {},
 ) => ({
   extends: false as const,
-  resolve: { conditions: [...conditions, 'module', 'browser', 'development|production'] },
-  ssr: { resolve: { conditions: [...conditions, 'module', 'node', 'development|production'] } },
+  resolve: {
+    conditions: [...conditions, 'module', 'browser', 'development|production'],
+  },
+  ssr: {
+    resolve: {
+      conditions: [...conditions, 'module', 'node', 'development|production'],
+    },
+  },
   test: { name, environment, include, ...extra },
+})
+
+// `react`, `react-dom` and their subpaths → `react18`, `react-dom18`; the setup file does the
+// same for the CommonJS `require`s Node resolves on its own.
+const withReact18 = (p: ReturnType<typeof project>) => ({
+  ...p,
+  resolve: {
+    ...p.resolve,
+    alias: [{ find: /^(react|react-dom)(\/.*)?$/, replacement: '$118$2' }],
+  },
 })
 
 export default defineConfig({
@@ -24,6 +40,13 @@ export default defineConfig({
       project('axios-jsdom', 'jsdom', ['packages/axios/src/**/*.test.ts']),
       project('mock-server', 'node', ['packages/mock-server/src/**/*.test.ts']),
       project('react', 'jsdom', ['packages/react/src/**/*.test.{ts,tsx}']),
+      // The same tests on React 18, from the `react18` / `react-dom18` npm aliases in
+      // packages/react's devDependencies: no second install tree.
+      withReact18(
+        project('react18', 'jsdom', ['packages/react/src/**/*.test.{ts,tsx}'], {
+          setupFiles: ['packages/react/src/__tests__/react18.setup.ts'],
+        }),
+      ),
       project('demo', 'node', ['demo/**/*.test.ts'], { testTimeout: 120_000 }),
     ],
   },
