@@ -10,7 +10,6 @@ import { memoryStorage } from './memoryStorage'
 import { normalizeTokenResponse } from './normalizeTokenResponse'
 import type {
   Session,
-  SessionEvent,
   SessionEvents,
   SessionOptions,
   SessionSnapshot,
@@ -18,6 +17,7 @@ import type {
   TokenSet,
 } from './types'
 
+/** One refresh() in flight, shared by every caller until it settles or is superseded. */
 type Flight = {
   promise: Promise<TokenSet>
   resolve: (tokens: TokenSet) => void
@@ -34,39 +34,32 @@ type HttpLike = {
   response?: { status?: unknown; data?: { error?: unknown } }
 }
 
-const sessionEnded = () =>
-  new SessionExpiredError('The session ended while waiting for a token')
+const sessionEnded = () => new SessionExpiredError('The session ended')
 
 function toRefreshError(
   error: unknown,
   isTerminal: SessionOptions['isTerminal'],
 ): RefreshError {
   if (error instanceof RefreshTimeoutError) return error
-  const e = (typeof error === 'object' && error ? error : {}) as HttpLike
+  const e = (Object(error) as HttpLike) ?? {}
   const s = e.status ?? e.response?.status
   const c = e.response?.data?.error ?? e.data?.error
   const status = typeof s === 'number' ? s : undefined
   const code = typeof c === 'string' ? c : undefined
-  const terminal = isTerminal
-    ? isTerminal(error)
-    : status === 400 ||
-      status === 401 ||
-      status === 403 ||
-      code === 'invalid_grant'
   return new RefreshError(
     `Token refresh failed${status ? ` with ${status}` : ''}${code ? ` (${code})` : ''}`,
-    { cause: error, terminal, status, code },
+    {
+      cause: error,
+      terminal: isTerminal
+        ? isTerminal(error)
+        : status === 400 ||
+          status === 401 ||
+          status === 403 ||
+          code === 'invalid_grant',
+      status,
+      code,
+    },
   )
-}
-
-// A listener or handler that throws must not break the session or the others.
-function safely<T>(fn: (arg: T) => void, arg: T) {
-  try {
-    fn(arg)
-  } catch (error) {
-    // Browsers report it like an uncaught error without unwinding us; elsewhere it is dropped.
-    ;(globalThis as { reportError?: (e: unknown) => void }).reportError?.(error)
-  }
 }
 
 /** Creates the observable session that owns the tokens and runs single-flight refreshes. */
@@ -79,11 +72,11 @@ export function createSession(options: SessionOptions): Session {
     isTerminal,
     now = Date.now,
   } = options
-  const listeners = new Set<() => void>()
-  const handlers = new Map<SessionEvent, Set<(e: never) => void>>()
+  // Subscribers live under '' next to the event handlers.
+  const handlers: { [event: string]: Set<(e: never) => void> } = {}
   let tokens: TokenSet | null = null
   let generation = 0
-  // Moves on every commit, even null → null, so a pending login or hydration can tell it lost.
+  // Moves on every commit, even null → null, so a pending login or hydration knows it lost.
   let epoch = 0
   let snapshot: SessionSnapshot = {
     status: 'anonymous',
@@ -95,22 +88,35 @@ export function createSession(options: SessionOptions): Session {
   let hydrating: Promise<void> | undefined
   let writes: Promise<void> = Promise.resolve()
 
-  const emit = <E extends SessionEvent>(event: E, payload: SessionEvents[E]) =>
-    handlers
-      .get(event)
-      ?.forEach((h) => safely(h as (e: SessionEvents[E]) => void, payload))
+  const listen = (event: string, handler: (e: never) => void) => {
+    const set = (handlers[event] ??= new Set())
+    set.add(handler)
+    return () => void set.delete(handler)
+  }
+
+  const emit = <E extends keyof SessionEvents | ''>(
+    event: E,
+    payload?: E extends keyof SessionEvents ? SessionEvents[E] : undefined,
+  ) => {
+    for (const handler of [...(handlers[event] ?? [])])
+      try {
+        ;(handler as (e: typeof payload) => void)(payload)
+      } catch (error) {
+        // A throwing listener must not break the session or the others. Browsers
+        // report it like an uncaught error; elsewhere it is dropped.
+        ;(globalThis as { reportError?: (e: unknown) => void }).reportError?.(
+          error,
+        )
+      }
+  }
 
   const update = (patch: Partial<SessionSnapshot>) => {
     const next = { ...snapshot, ...patch }
-    if (
-      next.status === snapshot.status &&
-      next.tokens === snapshot.tokens &&
-      next.generation === snapshot.generation &&
-      next.error === snapshot.error
-    )
-      return
-    snapshot = next
-    ;[...listeners].forEach((l) => safely(l, undefined))
+    const keys = Object.keys(next) as Array<keyof SessionSnapshot>
+    if (keys.some((key) => next[key] !== snapshot[key])) {
+      snapshot = next
+      emit('')
+    }
   }
 
   const storageFailed = (operation: 'get' | 'set', cause: unknown) =>
@@ -119,13 +125,7 @@ export function createSession(options: SessionOptions): Session {
       operation,
     })
 
-  // Writes are chained so that an async storage sees them in order.
-  const persist = (next: TokenSet | null) =>
-    (writes = writes
-      .then(() => storage.set(next))
-      .then(undefined, (e: unknown) => storageFailed('set', e)))
-
-  /** Replaces the tokens: generation +1; a refresh still in flight is superseded. */
+  /** Replaces the tokens; a refresh still in flight is superseded. */
   const commit = (
     next: TokenSet | null,
     status: SessionStatus,
@@ -143,11 +143,16 @@ export function createSession(options: SessionOptions): Session {
       if (next) superseded.resolve(next)
       else superseded.reject(sessionEnded())
     }
-    return store ? persist(next) : writes
+    // Chained, so that an async storage sees the writes in order.
+    if (store)
+      writes = writes
+        .then(() => storage.set(next))
+        .then(undefined, (e: unknown) => storageFailed('set', e))
+    return writes
   }
 
-  // Runs `work` with a signal that aborts after refreshTimeoutMs (0 or Infinity: never) and
-  // rejects at that deadline even when `work` ignores the signal.
+  // Runs `work` with a signal that aborts after refreshTimeoutMs (0 or Infinity: never),
+  // and rejects at that deadline even when `work` ignores the signal.
   const withDeadline = (
     controller: AbortController,
     work: (signal: AbortSignal) => Promise<unknown>,
@@ -178,62 +183,62 @@ export function createSession(options: SessionOptions): Session {
         const next = normalizeTokenResponse(body, now())
         if (flight !== f) return
         // RFC 6749 §6: no new refresh token means the old one stays valid.
-        if (next.refreshToken === undefined && current.refreshToken)
-          next.refreshToken = current.refreshToken
+        next.refreshToken ??= current.refreshToken!
+        if (!next.refreshToken) delete next.refreshToken
         flight = undefined
         void commit(next, 'authenticated')
         emit('refreshed', { generation, expiresAt: next.expiresAt })
-        f.resolve(next)
-        return
+        return f.resolve(next)
       } catch (e) {
+        // Superseded by logout or new tokens: the waiters already have their answer.
         if (flight !== f) return
-        if (e instanceof InvalidTokenResponseError) {
-          // A malformed body is a server bug: retrying will not fix it, nor is the grant dead.
-          error = new RefreshError('Token refresh answered an invalid body', {
-            cause: e,
-            terminal: false,
-          })
-        } else {
-          error = toRefreshError(e, isTerminal)
-          if (!error.terminal && attempt < attempts) {
-            await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** attempt))
-            if (flight !== f) return
-            continue
-          }
+        // A malformed body is a server bug: retrying will not fix it, and the grant may live.
+        error =
+          e instanceof InvalidTokenResponseError
+            ? new RefreshError('Token refresh answered an invalid body', {
+                cause: e,
+                terminal: false,
+              })
+            : toRefreshError(e, isTerminal)
+        if (
+          !error.terminal &&
+          attempt < attempts &&
+          !(e instanceof InvalidTokenResponseError)
+        ) {
+          await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** attempt))
+          if (flight !== f) return
+          continue
         }
       }
       flight = undefined
       if (error.terminal) {
         void commit(null, 'expired', error)
         emit('expired', { error })
-      } else {
-        update({ status: 'authenticated', error })
-      }
+      } else update({ status: 'authenticated', error })
       emit('refreshFailed', { error })
-      f.reject(error)
-      return
+      return f.reject(error)
     }
   }
 
   const start = (current: TokenSet, proactive: boolean) => {
-    let resolve!: Flight['resolve']
-    let reject!: Flight['reject']
-    const promise = new Promise<TokenSet>((res, rej) => {
-      resolve = res
-      reject = rej
-    })
-    const f: Flight = (flight = { promise, resolve, reject, proactive })
+    const f = { proactive } as Flight
+    f.promise = new Promise((resolve, reject) =>
+      Object.assign(f, { resolve, reject }),
+    )
+    flight = f
     update({ status: 'refreshing' })
     void run(f, current)
     return f
   }
 
-  const refresh = (): Promise<TokenSet> => {
-    if (flight) return flight.promise
-    if (hydrating) return hydrating.then(refresh)
-    if (!tokens) return Promise.reject(sessionEnded())
-    return start(tokens, false).promise
-  }
+  const refresh = (): Promise<TokenSet> =>
+    flight
+      ? flight.promise
+      : hydrating
+        ? hydrating.then(refresh)
+        : tokens
+          ? start(tokens, false).promise
+          : Promise.reject(sessionEnded())
 
   // Hydration: a sync storage is read before createSession returns; an async one is
   // awaited by getAccessToken, refresh and login, and loses to any token change made meanwhile.
@@ -241,14 +246,14 @@ export function createSession(options: SessionOptions): Session {
     try {
       return stored ? normalizeTokenResponse(stored, now()) : null
     } catch (e) {
-      // Reported once createSession has returned, so handlers can listen.
+      // Reported once createSession has returned, so that handlers can listen.
       queueMicrotask(() => storageFailed('get', e))
       return null
     }
   }
   try {
     const stored = storage.get()
-    if (stored && 'then' in stored) {
+    if (stored && 'then' in stored)
       hydrating = stored.then(
         (value) => {
           hydrating = undefined
@@ -260,53 +265,41 @@ export function createSession(options: SessionOptions): Session {
           storageFailed('get', e)
         },
       )
-    } else {
-      tokens = hydrate(stored)
-      if (tokens) snapshot = { ...snapshot, status: 'authenticated', tokens }
-    }
+    else if ((tokens = hydrate(stored)))
+      snapshot = { ...snapshot, status: 'authenticated', tokens }
   } catch (e) {
     queueMicrotask(() => storageFailed('get', e))
   }
 
   return {
     getSnapshot: () => snapshot,
-
-    subscribe(listener) {
-      listeners.add(listener)
-      return () => void listeners.delete(listener)
-    },
-
-    on(event, handler) {
-      let set = handlers.get(event)
-      if (!set) handlers.set(event, (set = new Set()))
-      set.add(handler)
-      return () => void set.delete(handler)
-    },
-
+    subscribe: (listener) => listen('', listener),
+    on: listen,
     refresh,
 
     async getAccessToken() {
       if (hydrating) await hydrating
       const current = tokens
-      const early =
-        current?.expiresAt !== undefined &&
+      const f =
+        flight ??
+        (current?.expiresAt !== undefined &&
         refreshLeewayMs > 0 &&
         current.expiresAt - now() < refreshLeewayMs
-      const f = flight ?? (current && early ? start(current, true) : undefined)
+          ? start(current, true)
+          : undefined)
       if (!f) return current?.accessToken ?? null
       try {
         return (await f.promise).accessToken
       } catch (e) {
-        // A proactive refresh that failed transiently: the current token still works until it expires.
+        // A proactive refresh failed transiently: the current token works until it expires.
         if (
           f.proactive &&
           e instanceof RefreshError &&
           !e.terminal &&
-          tokens === current &&
-          current &&
-          (current.expiresAt === undefined || now() < current.expiresAt)
+          current === tokens &&
+          now() < (current?.expiresAt ?? 0)
         )
-          return current.accessToken
+          return current!.accessToken
         throw e
       }
     },
@@ -320,7 +313,7 @@ export function createSession(options: SessionOptions): Session {
 
     async login(credentials) {
       if (!options.login)
-        throw new TokenflightError('createSession was given no login function')
+        throw new TokenflightError('createSession has no login option')
       if (hydrating) await hydrating
       const before = epoch
       const body = await options.login(credentials, {
@@ -335,23 +328,19 @@ export function createSession(options: SessionOptions): Session {
 
     async logout() {
       const old = tokens
+      const { logout } = options
       const cleared = commit(null, 'anonymous')
       emit('loggedOut', { generation })
       await cleared
-      if (!old || !options.logout) return
-      try {
-        const logout = options.logout
+      if (old && logout)
+        // Best effort: the local session is gone already; report, never reject.
         await withDeadline(new AbortController(), (signal) =>
           logout({ tokens: old, signal }),
-        )
-      } catch (cause) {
-        // Best effort: the local session is already gone; report, never reject.
-        emit('logoutFailed', {
-          error: new TokenflightError('The server-side logout failed', {
-            cause,
+        ).catch((cause: unknown) =>
+          emit('logoutFailed', {
+            error: new TokenflightError('Server-side logout failed', { cause }),
           }),
-        })
-      }
+        )
     },
   }
 }

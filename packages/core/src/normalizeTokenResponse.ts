@@ -1,60 +1,63 @@
 import { InvalidTokenResponseError } from './errors'
 import type { TokenSet } from './types'
 
-// Messages name the field, never its value: the value may be a token.
-const invalid = (why: string) =>
-  new InvalidTokenResponseError(`Invalid token response: ${why}`)
-
-// `null` counts as absent: FastAPI/pydantic serialise `Optional[...] = None` as null.
-const given = (value: unknown) => value !== undefined && value !== null
-
-const nonEmpty = (value: unknown, field: string): string => {
-  if (typeof value !== 'string' || !value)
-    throw invalid(`${field} must be a non-empty string`)
-  return value
+// The message names the field, never its value: the value may be a token.
+const invalid = (field: string): never => {
+  throw new InvalidTokenResponseError(`Invalid token response: bad ${field}`)
 }
+
+const isText = (value: unknown) => typeof value === 'string' && value !== ''
 
 /**
  * Turns a TokenSet or a raw OAuth2 token response (RFC 6749 §5.1) into a TokenSet.
- * Strict: anything but a non-empty `access_token`, an optional non-empty `refresh_token`,
- * a positive `expires_in` (number or canonical decimal string) and a bearer `token_type`
- * throws InvalidTokenResponseError.
+ * Strict: a non-empty `access_token`, an optional non-empty `refresh_token`, an optional
+ * positive `expires_in` (a number, or a canonical decimal string like "3600") and an
+ * optional `token_type` that is bearer in any case; `null` counts as absent (pydantic
+ * serialises `None` so). Anything else throws InvalidTokenResponseError.
  */
 export function normalizeTokenResponse(
   body: unknown,
   receivedAt: number = Date.now(),
 ): TokenSet {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw invalid('not a JSON object')
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    invalid('body (not a JSON object)')
   const b = body as Record<string, unknown>
   const raw = !('accessToken' in b)
-  const [access, refresh, type] = raw
-    ? (['access_token', 'refresh_token', 'token_type'] as const)
-    : (['accessToken', 'refreshToken', 'tokenType'] as const)
-  const tokens: TokenSet = { accessToken: nonEmpty(b[access], access) }
-  if (given(b[refresh])) tokens.refreshToken = nonEmpty(b[refresh], refresh)
-  if (given(b[type])) {
-    if (nonEmpty(b[type], type).toLowerCase() !== 'bearer')
-      throw invalid(`${type} must be bearer`)
-    tokens.tokenType = 'Bearer'
+  // Reads a field by its camelCase or snake_case name; null and undefined read as absent.
+  const read = (
+    camel: string,
+    snake: string,
+    valid: (value: unknown) => boolean,
+  ) => {
+    const name = raw ? snake : camel
+    const value = b[name]
+    if (value != null && !valid(value)) invalid(name)
+    return value ?? undefined
   }
-  if (raw) {
-    let expiresIn = b.expires_in
-    if (typeof expiresIn === 'string' && /^[1-9]\d*$/.test(expiresIn))
-      expiresIn = Number(expiresIn)
-    if (given(expiresIn)) {
-      if (
-        typeof expiresIn !== 'number' ||
-        !Number.isFinite(expiresIn) ||
-        expiresIn <= 0
-      )
-        throw invalid('expires_in must be a positive number of seconds')
-      tokens.expiresAt = receivedAt + expiresIn * 1000
+  const tokens: TokenSet = {
+    accessToken: (read('accessToken', 'access_token', isText) ??
+      invalid(raw ? 'access_token' : 'accessToken')) as string,
+  }
+  const refreshToken = read('refreshToken', 'refresh_token', isText)
+  if (refreshToken) tokens.refreshToken = refreshToken as string
+  if (
+    read(
+      'tokenType',
+      'token_type',
+      (v) => typeof v === 'string' && v.toLowerCase() === 'bearer',
+    )
+  )
+    tokens.tokenType = 'Bearer'
+  let expires = read('expiresAt', 'expires_in', (v) =>
+    raw && typeof v === 'string' ? /^[1-9]\d*$/.test(v) : Number.isFinite(v),
+  )
+  if (expires !== undefined) {
+    expires = Number(expires)
+    if (raw) {
+      if (!((expires as number) > 0)) invalid('expires_in')
+      expires = receivedAt + (expires as number) * 1000
     }
-  } else if (given(b.expiresAt)) {
-    if (typeof b.expiresAt !== 'number' || !Number.isFinite(b.expiresAt))
-      throw invalid('expiresAt must be a finite number')
-    tokens.expiresAt = b.expiresAt
+    tokens.expiresAt = expires as number
   }
   return tokens
 }

@@ -38,97 +38,96 @@ export function oauth2Client({
   refreshBody = 'json',
   fetch: customFetch,
 }: OAuth2ClientOptions): OAuth2Client {
+  /** POSTs `body` (a form, or JSON); resolves with the parsed JSON answer. */
   const post = async (
     path: string,
     body: URLSearchParams | Record<string, string>,
     signal: AbortSignal,
     accessToken?: string,
   ) => {
-    const headers: Record<string, string> = { accept: 'application/json' }
-    if (accessToken) headers.authorization = `Bearer ${accessToken}`
     const form = body instanceof URLSearchParams
-    headers['content-type'] = form
-      ? 'application/x-www-form-urlencoded'
-      : 'application/json'
     let response: Response
     let text: string
     try {
-      response = await (customFetch ?? globalThis.fetch)(
+      // The global fetch is looked up per call, so that MSW and other patches apply.
+      response = await (customFetch ?? fetch)(
         baseUrl.replace(/\/+$/, '') + path,
         {
           method: 'POST',
-          headers,
-          body: form ? body.toString() : JSON.stringify(body),
           signal,
+          headers: {
+            accept: 'application/json',
+            // A URLSearchParams body sets its own form content type.
+            ...(!form && { 'content-type': 'application/json' }),
+            ...(accessToken && { authorization: `Bearer ${accessToken}` }),
+          },
+          body: form ? body : JSON.stringify(body),
         },
       )
       text = await response.text()
     } catch (cause) {
-      if (signal.aborted) throw signal.reason
-      throw new TokenflightError(`${path} could not be reached`, { cause })
+      throw signal.aborted
+        ? signal.reason
+        : new TokenflightError(`${path} could not be reached`, { cause })
     }
-    let data: unknown
+    let data: { error?: unknown; error_description?: unknown } | undefined
     try {
-      data = JSON.parse(text)
+      data = JSON.parse(text) as typeof data
     } catch {
-      data = undefined
+      // Not JSON: fine for logout, an error below for the token endpoints.
     }
     if (!response.ok) {
-      // Copy only the RFC 6749 §5.2 fields: the rest of an error body is none of ours to keep.
-      const { error, error_description } = (data ?? {}) as Record<
-        string,
-        unknown
+      // Only the RFC 6749 §5.2 fields are kept: the rest of an error body may echo a token.
+      const { error, error_description } = Object(data) as NonNullable<
+        typeof data
       >
       throw new OAuth2HttpError(path, response.status, {
         ...(typeof error === 'string' && { error }),
         ...(typeof error_description === 'string' && { error_description }),
       })
     }
-    return data
-  }
-
-  const tokenResponse = async (promise: Promise<unknown>, path: string) => {
-    const data = await promise
-    if (data === undefined)
+    // Only logout sends the access token, and its answer may be empty.
+    if (data === undefined && !accessToken)
       throw new InvalidTokenResponseError(`${path} answered a non-JSON body`)
     return data
   }
 
   return {
-    login(credentials, { signal }) {
-      const { username, password } = (credentials ?? {}) as Record<
+    async login(credentials, { signal }) {
+      const { username, password } = Object(credentials) as Record<
         string,
         unknown
       >
       if (typeof username !== 'string' || typeof password !== 'string')
-        return Promise.reject(
-          new TokenflightError('login expects { username, password } strings'),
-        )
-      const form = new URLSearchParams({
-        grant_type: 'password',
-        username,
-        password,
-      })
-      return tokenResponse(post(tokenPath, form, signal), tokenPath)
+        throw new TokenflightError('login expects { username, password }')
+      return post(
+        tokenPath,
+        new URLSearchParams({ grant_type: 'password', username, password }),
+        signal,
+      )
     },
 
-    refresh({ tokens, signal }) {
+    async refresh({ tokens: { refreshToken }, signal }) {
       // No refresh token: the server keeps it in an httpOnly cookie, which fetch sends.
-      const grant = tokens.refreshToken
-        ? { refresh_token: tokens.refreshToken }
+      const grant: Record<string, string> = refreshToken
+        ? { refresh_token: refreshToken }
         : {}
-      const body =
+      return post(
+        refreshPath,
         refreshBody === 'form'
           ? new URLSearchParams({ grant_type: 'refresh_token', ...grant })
-          : grant
-      return tokenResponse(post(refreshPath, body, signal), refreshPath)
+          : grant,
+        signal,
+      )
     },
 
-    async logout({ tokens, signal }) {
-      const body = tokens.refreshToken
-        ? { refresh_token: tokens.refreshToken }
-        : {}
-      await post(logoutPath, body, signal, tokens.accessToken)
+    async logout({ tokens: { accessToken, refreshToken }, signal }) {
+      await post(
+        logoutPath,
+        refreshToken ? { refresh_token: refreshToken } : {},
+        signal,
+        accessToken,
+      )
     },
   }
 }
