@@ -41,24 +41,24 @@ function toRefreshError(
   isTerminal: SessionOptions['isTerminal'],
 ): RefreshError {
   if (error instanceof RefreshTimeoutError) return error
-  const e = (Object(error) as HttpLike) ?? {}
+  const e = Object(error) as HttpLike
   const s = e.status ?? e.response?.status
   const c = e.response?.data?.error ?? e.data?.error
   const status = typeof s === 'number' ? s : undefined
   const code = typeof c === 'string' ? c : undefined
+  let terminal =
+    status === 400 ||
+    status === 401 ||
+    status === 403 ||
+    code === 'invalid_grant'
+  try {
+    if (isTerminal) terminal = isTerminal(error)
+  } catch {
+    // A throwing isTerminal must not wedge the refresh: keep the default classification.
+  }
   return new RefreshError(
     `Token refresh failed${status ? ` with ${status}` : ''}${code ? ` (${code})` : ''}`,
-    {
-      cause: error,
-      terminal: isTerminal
-        ? isTerminal(error)
-        : status === 400 ||
-          status === 401 ||
-          status === 403 ||
-          code === 'invalid_grant',
-      status,
-      code,
-    },
+    { cause: error, terminal, status, code },
   )
 }
 

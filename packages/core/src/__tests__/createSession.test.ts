@@ -425,6 +425,18 @@ describe('isTerminal', () => {
     expect(session.getSnapshot().status).toBe('expired')
   })
 
+  it('falls back to the default classification when it throws', async () => {
+    const refresh = vi.fn(fail(httpError(401)))
+    const { session } = signedIn({
+      refresh,
+      isTerminal: () => {
+        throw new Error('bug in isTerminal')
+      },
+    })
+    await expect(session.refresh()).rejects.toMatchObject({ terminal: true })
+    expect(session.getSnapshot().status).toBe('expired')
+  })
+
   it('can make a 401 transient', async () => {
     const refresh = vi.fn(fail(httpError(401)))
     const { session } = signedIn({ refresh, isTerminal: () => false })
