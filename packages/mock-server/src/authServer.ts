@@ -216,6 +216,21 @@ class MockAuthServer implements AuthServer {
     request: Request,
     options: { pathname?: string } = {},
   ): Promise<Response> {
+    try {
+      return await this.#handle(request, options)
+    } catch {
+      // A bug here must look like a server error to the client, not hang it.
+      return jsonResponse(500, {
+        error: 'server_error',
+        error_description: 'the mock auth server failed',
+      })
+    }
+  }
+
+  async #handle(
+    request: Request,
+    options: { pathname?: string },
+  ): Promise<Response> {
     const pathname = options.pathname ?? new URL(request.url).pathname
     const route = this.#route(request, pathname)
     if (route.kind === 'response') return route.response
