@@ -1,0 +1,119 @@
+import { isTokenflightError } from '@tokenflight/core'
+import type { Session, TokenflightError } from '@tokenflight/core'
+
+export type LogKind =
+  | 'signedIn'
+  | 'refreshed'
+  | 'expired'
+  | 'loggedOut'
+  | 'refreshFailed'
+  | 'storageError'
+  | 'action'
+  | 'result'
+  | 'error'
+
+export type LogEntry = {
+  id: number
+  at: number
+  kind: LogKind
+  message: string
+}
+
+export type ActivityState = {
+  /** Newest first. */
+  entries: readonly LogEntry[]
+  /** `refreshed` events seen since the page loaded. */
+  refreshes: number
+  /** The session generation whose access token the server expired (the client cannot know it otherwise). */
+  serverExpiredGeneration: number | null
+}
+
+export type ActivityLog = {
+  getSnapshot(): ActivityState
+  subscribe(listener: () => void): () => void
+  add(kind: LogKind, message: string): void
+  markServerExpired(generation: number): void
+}
+
+const LIMIT = 60
+
+export function isTerminal(error: unknown): boolean {
+  return (
+    isTokenflightError(error) &&
+    (error.name === 'SessionExpiredError' ||
+      (error as { terminal?: unknown }).terminal === true)
+  )
+}
+
+function describe(error: TokenflightError): string {
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : ''
+  return `${error.message}${cause}`
+}
+
+/**
+ * The demo's memory of what happened: session events plus the user's demo actions. It lives
+ * outside React so nothing is lost while the app switches between the login form and the dashboard.
+ */
+export function createActivityLog(session: Session): ActivityLog {
+  let state: ActivityState = {
+    entries: [],
+    refreshes: 0,
+    serverExpiredGeneration: null,
+  }
+  const listeners = new Set<() => void>()
+  let nextId = 1
+
+  const update = (next: Partial<ActivityState>, entry?: [LogKind, string]) => {
+    const entries = entry
+      ? [
+          { id: nextId++, at: Date.now(), kind: entry[0], message: entry[1] },
+          ...state.entries,
+        ].slice(0, LIMIT)
+      : state.entries
+    state = { ...state, ...next, entries }
+    for (const listener of listeners) listener()
+  }
+
+  session.on('refreshed', ({ expiresAt }) => {
+    const ttl =
+      expiresAt === undefined
+        ? ''
+        : ` — new access token valid for ${Math.round((expiresAt - Date.now()) / 1000)} s`
+    update({ refreshes: state.refreshes + 1 }, [
+      'refreshed',
+      `Token refreshed (one call to /refresh)${ttl}`,
+    ])
+  })
+  session.on('expired', ({ error }) => {
+    update({}, [
+      'expired',
+      `Refresh rejected, session ended: ${describe(error)}`,
+    ])
+  })
+  session.on('refreshFailed', ({ error }) => {
+    // Terminal failures are logged by `expired`; this one keeps the tokens and may recover.
+    if (!isTerminal(error)) {
+      update({}, [
+        'refreshFailed',
+        `Refresh failed, will retry on the next request: ${describe(error)}`,
+      ])
+    }
+  })
+  session.on('loggedOut', () => {
+    update({ serverExpiredGeneration: null }, ['loggedOut', 'Signed out'])
+  })
+
+  return {
+    getSnapshot: () => state,
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    add(kind, message) {
+      update({}, [kind, message])
+    },
+    markServerExpired(generation) {
+      update({ serverExpiredGeneration: generation })
+    },
+  }
+}

@@ -1,0 +1,29 @@
+import axios from 'axios'
+import type { AxiosInstance } from 'axios'
+import { attachSession } from '@tokenflight/axios'
+import { createSession, oauth2Client } from '@tokenflight/core'
+import type { Session } from '@tokenflight/core'
+import { createActivityLog } from './activityLog'
+import type { ActivityLog } from './activityLog'
+import type { Backend } from './backend'
+
+export type DemoClient = {
+  backend: Backend
+  session: Session
+  /** Every API call of the app goes through this instance: tokens attached, 401s refreshed once. */
+  api: AxiosInstance
+  activity: ActivityLog
+}
+
+/** Refresh before use when the token has less than this left (the library's default is 30 s). */
+export const REFRESH_LEEWAY_MS = 5_000
+
+export function createDemoClient(backend: Backend): DemoClient {
+  const session = createSession({
+    ...oauth2Client({ baseUrl: backend.baseUrl }),
+    refreshLeewayMs: REFRESH_LEEWAY_MS,
+  })
+  const api = axios.create({ baseURL: backend.baseUrl })
+  attachSession(api, session)
+  return { backend, session, api, activity: createActivityLog(session) }
+}
