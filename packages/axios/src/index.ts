@@ -1,1 +1,2 @@
-export { x } from '@tokenflight/core'
+export { attachSession } from './attachSession'
+export type { AttachSessionOptions } from './attachSession'

@@ -1,0 +1,174 @@
+import axios from 'axios'
+import { HttpResponse, http } from 'msw'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { TokenflightError, createSession } from '@tokenflight/core'
+import { attachSession } from '../attachSession'
+import { requestOrigin } from '../requestOrigin'
+import { isBrowser } from './harness'
+
+describe('requestOrigin resolves like axios', () => {
+  it.each([
+    [
+      'an absolute URL wins over baseURL',
+      {
+        baseURL: 'https://api.example.com',
+        url: 'https://other.example.com/x',
+      },
+      'https://other.example.com',
+    ],
+    [
+      'a relative URL joins baseURL',
+      { baseURL: 'https://api.example.com/v1/', url: '/me' },
+      'https://api.example.com',
+    ],
+    [
+      'a default port is dropped',
+      { url: 'https://api.example.com:443/me' },
+      'https://api.example.com',
+    ],
+    [
+      'another port is another origin',
+      { url: 'https://api.example.com:8443/me' },
+      'https://api.example.com:8443',
+    ],
+    [
+      'host names are case-insensitive',
+      { url: 'HTTPS://API.Example.COM/me' },
+      'https://api.example.com',
+    ],
+    [
+      'userinfo does not change the origin',
+      { url: 'https://api.example.com@evil.example/x' },
+      'https://evil.example',
+    ],
+    [
+      'a backslash ends the host',
+      { url: 'https://api.example.com\\@evil.example/x' },
+      'https://api.example.com',
+    ],
+    [
+      'baseURL alone',
+      { baseURL: 'https://api.example.com' },
+      'https://api.example.com',
+    ],
+    [
+      'a protocol-relative URL ignores baseURL',
+      { baseURL: 'https://api.example.com', url: '//cdn.example.com/x' },
+      isBrowser ? 'http://cdn.example.com' : undefined,
+    ],
+    [
+      'allowAbsoluteUrls: false joins even an absolute URL',
+      {
+        baseURL: 'https://api.example.com',
+        url: 'https://other.example.com/x',
+        allowAbsoluteUrls: false,
+      },
+      'https://api.example.com',
+    ],
+    ['an opaque origin is no origin', { url: 'data:text/plain,hi' }, undefined],
+    [
+      'a relative URL without baseURL',
+      { url: '/me' },
+      isBrowser ? location.origin : undefined,
+    ],
+  ] as const)('%s', (_, config, origin) => {
+    expect(requestOrigin(config)).toBe(origin)
+  })
+})
+
+describe('attachSession: where tokens may go', () => {
+  const session = createSession({
+    refresh: () => Promise.reject(new Error('not in these tests')),
+  })
+  const seen = new Map<string, string | null>()
+  const msw = setupServer(
+    http.all('*', ({ request }) => {
+      const { headers } = request
+      seen.set(
+        new URL(request.url).origin,
+        headers.get('authorization') ?? headers.get('x-access-token'),
+      )
+      return HttpResponse.json({})
+    }),
+  )
+  beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }))
+  afterEach(() => seen.clear())
+  afterAll(() => msw.close())
+
+  it('sends the token to string and RegExp matches of allowedOrigins only', async () => {
+    await session.setTokens({ access_token: 'abc', token_type: 'bearer' })
+    const api = axios.create({ baseURL: 'https://api.example.com/v1' })
+    attachSession(api, session, {
+      allowedOrigins: [
+        'https://API.example.com/ignored/path',
+        /^https:\/\/[a-z]+\.partner\.example$/,
+      ],
+    })
+
+    await api.get('/me')
+    await api.get('https://eu.partner.example/x')
+    await api.get('https://eu.partner.example.evil.test/x')
+    await api.get('/x', { baseURL: 'http://api.example.com' })
+    await api.get('https://api.example.com:8443/x')
+
+    expect(Object.fromEntries(seen)).toEqual({
+      'https://api.example.com': 'Bearer abc',
+      'https://eu.partner.example': 'Bearer abc',
+      'https://eu.partner.example.evil.test': null,
+      'http://api.example.com': null,
+      'https://api.example.com:8443': null,
+    })
+  })
+
+  it('defaults to the origin of instance.defaults.baseURL', async () => {
+    await session.setTokens({ access_token: 'abc' })
+    const api = axios.create({ baseURL: 'https://api.example.com/v1' })
+    attachSession(api, session, { headerName: 'X-Access-Token' })
+
+    await api.get('/me', { headers: { 'X-Access-Token': 'mine' } })
+    await api.get('https://other.example.com/x', {
+      headers: { 'X-Access-Token': 'mine' },
+    })
+
+    expect(Object.fromEntries(seen)).toEqual({
+      'https://api.example.com': 'Bearer abc',
+      // A header the caller set for a foreign origin is theirs: left as it is.
+      'https://other.example.com': 'mine',
+    })
+  })
+
+  it.skipIf(isBrowser)(
+    'throws at attach time outside a browser with neither baseURL nor allowedOrigins',
+    () => {
+      expect(() => attachSession(axios.create(), session)).toThrow(
+        TokenflightError,
+      )
+      expect(() =>
+        attachSession(axios.create({ baseURL: '/api' }), session),
+      ).toThrow(TokenflightError)
+      expect(() =>
+        attachSession(axios.create(), session, {
+          allowedOrigins: ['not a url'],
+        }),
+      ).toThrow(TokenflightError)
+    },
+  )
+
+  it.runIf(isBrowser)(
+    'in a browser, allows the page origin for relative URLs by default',
+    async () => {
+      await session.setTokens({ access_token: 'abc' })
+      const api = axios.create()
+      attachSession(api, session)
+
+      await api.get('/me')
+      await api.get('https://other.example.com/x')
+
+      expect(Object.fromEntries(seen)).toEqual({
+        [location.origin]: 'Bearer abc',
+        'https://other.example.com': null,
+      })
+    },
+  )
+})

@@ -1,0 +1,143 @@
+import { CanceledError, isAxiosError } from 'axios'
+import type {
+  AxiosError,
+  AxiosInstance,
+  InternalAxiosRequestConfig,
+} from 'axios'
+import { SessionExpiredError, TokenflightError } from '@tokenflight/core'
+import type { Session } from '@tokenflight/core'
+import { originOf, pageHref, requestOrigin } from './requestOrigin'
+
+declare module 'axios' {
+  // Type parameters must match axios' own declaration to merge.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars, @typescript-eslint/no-explicit-any
+  interface AxiosRequestConfig<D = any, P = any> {
+    /** Send no token and never refresh for this request (e.g. the refresh call itself). */
+    skipAuth?: boolean | undefined
+    /** Send the token, but never refresh or retry this request on 401. Retries carry it. */
+    skipAuthRefresh?: boolean | undefined
+  }
+}
+
+export type AttachSessionOptions = {
+  /** Response statuses that mean "the token was not accepted". Default [401]. */
+  statusCodes?: number[]
+  /** Further filter over the failed responses; default: refresh for every status in statusCodes. */
+  shouldRefresh?: (error: AxiosError) => boolean
+  /**
+   * Where tokens may go: origins (`https://api.example.com`) or RegExps tested against the
+   * origin string. Default: the origin of instance.defaults.baseURL, and in a browser the page's.
+   */
+  allowedOrigins?: Array<string | RegExp>
+  /** Default 'Authorization'. */
+  headerName?: string
+}
+
+// Rejects at once, as axios cancels do, when the request's signal or cancelToken fires first.
+function untilCanceled<T>(
+  promise: Promise<T>,
+  config: InternalAxiosRequestConfig,
+): Promise<T> {
+  const { signal, cancelToken } = config
+  if (!signal && !cancelToken) return promise
+  return new Promise<T>((resolve, reject) => {
+    const cancel = () =>
+      reject(cancelToken?.reason ?? new CanceledError(undefined, config))
+    if (signal?.aborted || cancelToken?.reason) return cancel()
+    signal?.addEventListener?.('abort', cancel)
+    void cancelToken?.promise.then(cancel)
+    promise
+      .then(resolve, reject)
+      .finally(() => signal?.removeEventListener?.('abort', cancel))
+  })
+}
+
+/**
+ * Sends the session's access token with every request to an allowed origin, and on 401
+ * refreshes once for the whole burst and retries each request once. Returns `detach`.
+ */
+export function attachSession(
+  instance: AxiosInstance,
+  session: Session,
+  options: AttachSessionOptions = {},
+): () => void {
+  const {
+    statusCodes = [401],
+    shouldRefresh = () => true,
+    headerName = 'Authorization',
+  } = options
+  const href = pageHref()
+  const allowed = (
+    options.allowedOrigins ?? [
+      instance.defaults.baseURL ?? href ?? '',
+      ...(href ? [href] : []),
+    ]
+  ).map((entry) => {
+    const origin = typeof entry === 'string' ? originOf(entry) : entry
+    if (!origin)
+      throw new TokenflightError(
+        'attachSession needs an absolute instance.defaults.baseURL or allowedOrigins to know where tokens may go',
+      )
+    return origin
+  })
+  // The generation of the token each request carried, for requests that may refresh on 401.
+  const sent = new WeakMap<InternalAxiosRequestConfig, number>()
+
+  const request = instance.interceptors.request.use(async (config) => {
+    const origin = requestOrigin(config)
+    if (
+      config.skipAuth ||
+      !origin ||
+      !allowed.some((m) =>
+        typeof m === 'string' ? m === origin : origin.search(m) >= 0,
+      ) ||
+      !(await untilCanceled(session.getAccessToken(), config))
+    )
+      return config
+    // The snapshot, not the awaited value: its token and generation are read together.
+    const { tokens, generation } = session.getSnapshot()
+    if (tokens) {
+      config.headers.set(
+        headerName,
+        `${tokens.tokenType ?? 'Bearer'} ${tokens.accessToken}`,
+      )
+      if (!config.skipAuthRefresh) sent.set(config, generation)
+    }
+    return config
+  })
+
+  const response = instance.interceptors.response.use(
+    undefined,
+    async (error: unknown) => {
+      if (!isAxiosError(error) || !error.config) throw error
+      const { config } = error
+      const generation = sent.get(config)
+      if (
+        generation === undefined ||
+        !statusCodes.includes(error.response?.status ?? 0) ||
+        !shouldRefresh(error)
+      )
+        throw error
+      sent.delete(config)
+      // Sent with a token that has since been replaced: retry, do not refresh again.
+      if (session.getSnapshot().generation === generation)
+        await untilCanceled(session.refresh(), config)
+      const { tokens, error: ended } = session.getSnapshot()
+      if (!tokens)
+        throw (
+          ended ??
+          new SessionExpiredError(
+            'The session ended before the request was retried',
+          )
+        )
+      config.headers.delete(headerName)
+      // The retry goes through every interceptor again; skipAuthRefresh makes it the last.
+      return instance.request({ ...config, skipAuthRefresh: true })
+    },
+  )
+
+  return () => {
+    instance.interceptors.request.eject(request)
+    instance.interceptors.response.eject(response)
+  }
+}
