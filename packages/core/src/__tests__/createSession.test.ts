@@ -782,21 +782,37 @@ describe('logout', () => {
   })
 
   it('during the backoff between retries: no further call', async () => {
-    const retryCalled = gate()
-    const refresh = vi.fn(() => {
-      retryCalled.open()
-      return Promise.reject(httpError(503))
-    })
-    const { session } = signedIn({
-      refresh,
-      retry: { attempts: 3, baseDelayMs: 20 },
-    })
-    const refreshing = session.refresh()
-    await retryCalled.promise
-    await session.logout()
-    await expect(refreshing).rejects.toBeInstanceOf(SessionExpiredError)
-    await new Promise((r) => setTimeout(r, 100))
-    expect(refresh).toHaveBeenCalledTimes(1)
+    // Hold the backoff timer so that logout lands inside it, deterministically.
+    const backoff = gate<() => void>()
+    const realSetTimeout = globalThis.setTimeout
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
+      fn: () => void,
+      ms?: number,
+    ) => {
+      if (ms === 20) {
+        backoff.open(fn)
+        return 0
+      }
+      return realSetTimeout(fn, ms)
+    }) as unknown as typeof setTimeout)
+    try {
+      const refresh = vi.fn(fail(httpError(503)))
+      const { session, events } = signedIn({
+        refresh,
+        retry: { attempts: 3, baseDelayMs: 20 },
+      })
+      const refreshing = session.refresh()
+      const wakeUp = await backoff.promise
+      await session.logout()
+      await expect(refreshing).rejects.toBeInstanceOf(SessionExpiredError)
+      wakeUp()
+      await flush()
+      expect(refresh).toHaveBeenCalledTimes(1)
+      expect(events.refreshFailed).toEqual([])
+      expect(session.getSnapshot().status).toBe('anonymous')
+    } finally {
+      spy.mockRestore()
+    }
   })
 
   it('calls the logout option with the old tokens, best effort', async () => {
