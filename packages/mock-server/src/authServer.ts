@@ -37,7 +37,6 @@ type Family = {
   expiresAt: number
   revoked: boolean
   jtis: Set<string>
-  hashes: Set<string>
 }
 
 type RefreshRecord = {
@@ -56,6 +55,12 @@ type Prepared = {
 }
 
 type QueuedFault = { fault: Fault; remaining: number }
+
+type RouteSpec = {
+  methods: string[]
+  endpoint: Exclude<Endpoint, 'any'> | 'admin'
+  run: (request: Request) => Promise<Response>
+}
 
 type Route =
   | {
@@ -325,131 +330,121 @@ class MockAuthServer implements AuthServer {
     return queued
   }
 
+  /** Where a request goes: an endpoint (faults apply), an admin hook, or a 404/405. */
   #route(request: Request, pathname: string): Route {
     const method = request.method.toUpperCase()
     const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname
-    const only = (allowed: string[], make: () => Route): Route => {
-      if (allowed.includes(method)) return make()
-      const allow = [...allowed, 'OPTIONS'].join(', ')
-      if (method === 'OPTIONS')
-        return {
-          kind: 'response',
-          response: new Response(null, {
-            status: 204,
-            headers: { Allow: allow },
-          }),
-        }
+    const todo = /^\/todos\/([^/]+)$/.exec(path)
+    const spec = todo ? this.#todoItemRoute(todo[1]!) : this.#routes[path]
+    if (spec === undefined)
       return {
         kind: 'response',
-        response: jsonResponse(
-          405,
-          { detail: 'Method Not Allowed' },
-          { Allow: allow },
-        ),
+        response: jsonResponse(404, { detail: 'Not Found' }),
       }
+    if (spec.methods.includes(method)) {
+      const run = () => spec.run(request)
+      return spec.endpoint === 'admin'
+        ? { kind: 'admin', run }
+        : { kind: 'endpoint', endpoint: spec.endpoint, run }
     }
-    switch (path) {
-      case '/token':
-        return only(['POST'], () => ({
-          kind: 'endpoint',
-          endpoint: 'token',
-          run: () => this.#token(request),
-        }))
-      case '/refresh':
-        return only(['POST'], () => ({
-          kind: 'endpoint',
-          endpoint: 'refresh',
-          run: () => this.#refreshRoute(request),
-        }))
-      case '/logout':
-        return only(['POST'], () => ({
-          kind: 'endpoint',
-          endpoint: 'logout',
-          run: () => this.#logout(request),
-        }))
-      case '/revoke':
-        return only(['POST'], () => ({
-          kind: 'endpoint',
-          endpoint: 'revoke',
-          run: () => this.#revoke(request),
-        }))
-      case '/me':
-        return only(['GET'], () => ({
-          kind: 'endpoint',
-          endpoint: 'me',
-          run: () =>
-            this.#protected(request, (user) =>
-              jsonResponse(200, { username: user }),
-            ),
-        }))
-      case '/todos':
-        return only(['GET', 'POST'], () => ({
-          kind: 'endpoint',
-          endpoint: 'todos',
-          run: () => this.#todosRoute(request, undefined),
-        }))
-      case '/__admin/expire-access-tokens':
-        return only(['POST'], () => ({
-          kind: 'admin',
-          run: async () => (this.expireAccessTokens(), noContent()),
-        }))
-      case '/__admin/revoke-sessions':
-        return only(['POST'], () => ({
-          kind: 'admin',
-          run: () => this.#adminRevokeSessions(request),
-        }))
-      case '/__admin/reset':
-        return only(['POST'], () => ({
-          kind: 'admin',
-          run: async () => (this.reset(), noContent()),
-        }))
-      case '/__admin/stats':
-        return only(['GET'], () => ({
-          kind: 'admin',
-          run: async () =>
-            jsonResponse(200, this.stats, { 'Cache-Control': 'no-store' }),
-        }))
-      case '/__admin/audit':
-        return only(['GET'], () => ({
-          kind: 'admin',
-          run: async () =>
-            jsonResponse(200, this.audit, { 'Cache-Control': 'no-store' }),
-        }))
-      case '/__admin/faults':
-        return only(['POST'], () => ({
-          kind: 'admin',
-          run: () => this.#adminInject(request),
-        }))
-    }
-    const todo = /^\/todos\/([^/]+)$/.exec(path)
-    if (todo)
-      return only(['GET', 'PATCH', 'DELETE'], () => ({
-        kind: 'endpoint',
-        endpoint: 'todos',
-        run: () => this.#todosRoute(request, todo[1]!),
-      }))
+    const allow = [...spec.methods, 'OPTIONS'].join(', ')
+    const response =
+      method === 'OPTIONS'
+        ? new Response(null, { status: 204, headers: { Allow: allow } })
+        : jsonResponse(405, { detail: 'Method Not Allowed' }, { Allow: allow })
+    return { kind: 'response', response }
+  }
+
+  readonly #routes: Partial<Record<string, RouteSpec>> = {
+    '/token': {
+      methods: ['POST'],
+      endpoint: 'token',
+      run: (request) => this.#token(request),
+    },
+    '/refresh': {
+      methods: ['POST'],
+      endpoint: 'refresh',
+      run: (request) => this.#refreshRoute(request),
+    },
+    '/logout': {
+      methods: ['POST'],
+      endpoint: 'logout',
+      run: (request) => this.#logout(request),
+    },
+    '/revoke': {
+      methods: ['POST'],
+      endpoint: 'revoke',
+      run: (request) => this.#revoke(request),
+    },
+    '/me': {
+      methods: ['GET'],
+      endpoint: 'me',
+      run: (request) =>
+        this.#protected(request, (user) =>
+          jsonResponse(200, { username: user }),
+        ),
+    },
+    '/todos': {
+      methods: ['GET', 'POST'],
+      endpoint: 'todos',
+      run: (request) => this.#todosRoute(request, undefined),
+    },
+    '/__admin/expire-access-tokens': {
+      methods: ['POST'],
+      endpoint: 'admin',
+      run: async () => {
+        this.expireAccessTokens()
+        return noContent()
+      },
+    },
+    '/__admin/revoke-sessions': {
+      methods: ['POST'],
+      endpoint: 'admin',
+      run: (request) => this.#adminRevokeSessions(request),
+    },
+    '/__admin/reset': {
+      methods: ['POST'],
+      endpoint: 'admin',
+      run: async () => {
+        this.reset()
+        return noContent()
+      },
+    },
+    '/__admin/stats': {
+      methods: ['GET'],
+      endpoint: 'admin',
+      run: async () =>
+        jsonResponse(200, this.stats, { 'Cache-Control': 'no-store' }),
+    },
+    '/__admin/audit': {
+      methods: ['GET'],
+      endpoint: 'admin',
+      run: async () =>
+        jsonResponse(200, this.audit, { 'Cache-Control': 'no-store' }),
+    },
+    '/__admin/faults': {
+      methods: ['POST'],
+      endpoint: 'admin',
+      run: (request) => this.#adminInject(request),
+    },
+  }
+
+  #todoItemRoute(id: string): RouteSpec {
     return {
-      kind: 'response',
-      response: jsonResponse(404, { detail: 'Not Found' }),
+      methods: ['GET', 'PATCH', 'DELETE'],
+      endpoint: 'todos',
+      run: (request) => this.#todosRoute(request, id),
     }
   }
 
   // ---- token endpoints -------------------------------------------------
 
   async #token(request: Request): Promise<Response> {
-    if (/^basic\s/i.test(request.headers.get('authorization') ?? ''))
-      return oauthError(
-        'invalid_client',
-        'unknown client; this server only has public clients',
-      )
     const body = await readFields(request, { form: true })
     if (!body.ok) return body.response
     const { fields } = body
-    if (fields.client_secret !== undefined)
-      return oauthError(
-        'invalid_client',
-        'unknown client; this server only has public clients',
-      )
+    const clientError = rejectClient(request, fields)
+    if (clientError) return clientError
     const grantType = fields.grant_type
     if (grantType === 'refresh_token') return this.#refreshGrant(fields)
     if (grantType !== undefined && grantType !== 'password' && grantType !== '')
@@ -477,7 +472,6 @@ class MockAuthServer implements AuthServer {
       expiresAt: this.#now() + this.#refreshTtlMs,
       revoked: false,
       jtis: new Set(),
-      hashes: new Set(),
     }
     const prepared = await this.#prepare(username)
     this.#families.set(family.id, family)
@@ -493,18 +487,10 @@ class MockAuthServer implements AuthServer {
   }
 
   async #refreshRoute(request: Request): Promise<Response> {
-    if (/^basic\s/i.test(request.headers.get('authorization') ?? ''))
-      return oauthError(
-        'invalid_client',
-        'unknown client; this server only has public clients',
-      )
     const body = await readFields(request, { form: true })
     if (!body.ok) return body.response
-    if (body.fields.client_secret !== undefined)
-      return oauthError(
-        'invalid_client',
-        'unknown client; this server only has public clients',
-      )
+    const clientError = rejectClient(request, body.fields)
+    if (clientError) return clientError
     const grantType = body.fields.grant_type
     if (grantType !== undefined && grantType !== 'refresh_token')
       return oauthError(
@@ -630,7 +616,6 @@ class MockAuthServer implements AuthServer {
       revoked: false,
     })
     family.jtis.add(prepared.jti)
-    family.hashes.add(prepared.refreshHash)
     this.#refresh.set(prepared.refreshHash, {
       family: family.id,
       parent,
@@ -717,13 +702,10 @@ class MockAuthServer implements AuthServer {
   }
 
   async #revoke(request: Request): Promise<Response> {
-    if (/^basic\s/i.test(request.headers.get('authorization') ?? ''))
-      return oauthError(
-        'invalid_client',
-        'unknown client; this server only has public clients',
-      )
     const body = await readFields(request, { form: true })
     if (!body.ok) return body.response
+    const clientError = rejectClient(request, body.fields)
+    if (clientError) return clientError
     const { token, token_type_hint: hint } = body.fields
     if (typeof token !== 'string' || token === '')
       return oauthError('invalid_request', 'token is required')
@@ -917,6 +899,23 @@ class MockAuthServer implements AuthServer {
     if (this.#audit.length > this.#auditLimit)
       this.#audit.splice(0, this.#audit.length - this.#auditLimit)
   }
+}
+
+/**
+ * There are only public clients: client credentials (HTTP Basic or a
+ * `client_secret`) name a client we do not know. A bare `client_id` is ignored.
+ */
+function rejectClient(
+  request: Request,
+  fields: Record<string, unknown>,
+): Response | undefined {
+  const basic = /^basic\s/i.test(request.headers.get('authorization') ?? '')
+  if (basic || fields.client_secret !== undefined)
+    return oauthError(
+      'invalid_client',
+      'unknown client; this server only has public clients',
+    )
+  return undefined
 }
 
 function describeJoseError(error: unknown): string {
