@@ -183,8 +183,8 @@ export function createSession(options: SessionOptions): Session {
         const next = normalizeTokenResponse(body, now())
         if (flight !== f) return
         // RFC 6749 §6: no new refresh token means the old one stays valid.
-        next.refreshToken ??= current.refreshToken!
-        if (!next.refreshToken) delete next.refreshToken
+        if (!next.refreshToken && current.refreshToken)
+          next.refreshToken = current.refreshToken
         flight = undefined
         void commit(next, 'authenticated')
         emit('refreshed', { generation, expiresAt: next.expiresAt })
@@ -193,18 +193,14 @@ export function createSession(options: SessionOptions): Session {
         // Superseded by logout or new tokens: the waiters already have their answer.
         if (flight !== f) return
         // A malformed body is a server bug: retrying will not fix it, and the grant may live.
-        error =
-          e instanceof InvalidTokenResponseError
-            ? new RefreshError('Token refresh answered an invalid body', {
-                cause: e,
-                terminal: false,
-              })
-            : toRefreshError(e, isTerminal)
-        if (
-          !error.terminal &&
-          attempt < attempts &&
-          !(e instanceof InvalidTokenResponseError)
-        ) {
+        const malformed = e instanceof InvalidTokenResponseError
+        error = malformed
+          ? new RefreshError('Token refresh answered an invalid body', {
+              cause: e,
+              terminal: false,
+            })
+          : toRefreshError(e, isTerminal)
+        if (!malformed && !error.terminal && attempt < attempts) {
           await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** attempt))
           if (flight !== f) return
           continue
