@@ -108,15 +108,17 @@ function positive(
   return value
 }
 
-/** Resolves when `signal` aborts or `released` settles. */
+/** Resolves when the client aborts (`signal`) or `reset()` releases held requests. */
 function interrupted(
   signal: AbortSignal,
   released: Promise<void>,
-): Promise<'aborted'> {
+): Promise<'aborted by the client' | 'released by reset()'> {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve('aborted')
-    signal.addEventListener('abort', () => resolve('aborted'), { once: true })
-    void released.then(() => resolve('aborted'))
+    if (signal.aborted) return resolve('aborted by the client')
+    signal.addEventListener('abort', () => resolve('aborted by the client'), {
+      once: true,
+    })
+    void released.then(() => resolve('released by reset()'))
   })
 }
 
@@ -249,31 +251,37 @@ class MockAuthServer implements AuthServer {
       outcome: `${fault.kind} on ${route.endpoint}`,
     })
     const released = this.#released
+    const held = async (until: Promise<unknown>): Promise<Response> => {
+      const outcome = await Promise.race([
+        until.then(
+          () => 'ready' as const,
+          () => 'ready' as const,
+        ),
+        interrupted(request.signal, released),
+      ])
+      if (outcome === 'ready') return route.run()
+      // Recorded so a test can tell the route never ran.
+      this.#record({
+        event: 'fault',
+        outcome: `${fault.kind} on ${route.endpoint}: ${outcome}`,
+      })
+      return Response.error()
+    }
     switch (fault.kind) {
       case 'delay': {
         let timer: ReturnType<typeof setTimeout> | undefined
-        const outcome = await Promise.race([
-          new Promise<'ready'>((resolve) => {
-            timer = setTimeout(() => resolve('ready'), fault.ms)
+        const response = await held(
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, fault.ms)
           }),
-          interrupted(request.signal, released),
-        ])
+        )
         clearTimeout(timer)
-        return outcome === 'ready' ? route.run() : Response.error()
+        return response
       }
-      case 'gate': {
-        const outcome = await Promise.race([
-          fault.until.then(
-            () => 'ready' as const,
-            () => 'ready' as const,
-          ),
-          interrupted(request.signal, released),
-        ])
-        return outcome === 'ready' ? route.run() : Response.error()
-      }
+      case 'gate':
+        return held(fault.until)
       case 'hang':
-        await interrupted(request.signal, released)
-        return Response.error()
+        return held(new Promise(() => {}))
       case 'network-error':
         return Response.error()
       case 'status': {

@@ -145,6 +145,41 @@ describe.each(modes)('faults over %s', (mode) => {
     expect(((await response.json()) as TokenBody).token_type).toBe('bearer')
   })
 
+  it('gate: a rejected gate also lets the request through normally', async () => {
+    const { server, url } = await start()
+    const gate = deferred()
+    server.inject({ endpoint: 'token', kind: 'gate', until: gate.promise })
+    const pending = login(url)
+    await expect.poll(() => server.stats.faults).toBe(1)
+    gate.reject(new Error('opened by failing'))
+    await expect(pending).resolves.toMatchObject({ token_type: 'bearer' })
+  })
+
+  it('gate: a client abort while held ends the request without running the route', async () => {
+    const { server, url } = await start()
+    const tokens = await login(url)
+    const gate = deferred()
+    server.inject({ endpoint: 'refresh', kind: 'gate', until: gate.promise })
+    const controller = new AbortController()
+    const pending = fetch(`${url}/refresh`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: tokens.refresh_token }),
+      signal: controller.signal,
+    })
+    await expect.poll(() => server.stats.faults).toBe(1)
+    controller.abort()
+    await expect(pending).rejects.toThrow(/abort/i)
+    // The server sees the abort a moment later (over a socket: when it closes).
+    await expect
+      .poll(() => server.audit.at(-1)?.outcome)
+      .toBe('gate on refresh: aborted by the client')
+    gate.resolve()
+    // The refresh token was never rotated.
+    expect((await refresh(url, tokens.refresh_token)).status).toBe(200)
+    expect(server.stats).toMatchObject({ refreshes: 1, reuseDetections: 0 })
+  })
+
   it('delay: answers normally after the delay', async () => {
     const { server, url } = await start()
     server.inject({ endpoint: 'token', kind: 'delay', ms: 30 })
