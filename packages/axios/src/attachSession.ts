@@ -1,4 +1,4 @@
-import { CanceledError, isAxiosError } from 'axios'
+import { CanceledError } from 'axios'
 import type {
   AxiosError,
   AxiosInstance,
@@ -39,7 +39,6 @@ function untilCanceled<T>(
   config: InternalAxiosRequestConfig,
 ): Promise<T> {
   const { signal, cancelToken } = config
-  if (!signal && !cancelToken) return promise
   return new Promise<T>((resolve, reject) => {
     const cancel = () =>
       reject(cancelToken?.reason ?? new CanceledError(undefined, config))
@@ -66,24 +65,23 @@ export function attachSession(
     shouldRefresh = () => true,
     headerName = 'Authorization',
   } = options
-  const href = pageHref()
-  const allowed = (
-    options.allowedOrigins ?? [
-      instance.defaults.baseURL ?? href ?? '',
-      ...(href ? [href] : []),
-    ]
-  ).map((entry) => {
-    const origin = typeof entry === 'string' ? originOf(entry) : entry
-    if (!origin)
-      throw new TokenflightError(
-        'attachSession needs an absolute instance.defaults.baseURL or allowedOrigins to know where tokens may go',
-      )
-    return origin
-  })
+  const listed = options.allowedOrigins ?? [
+    instance.defaults.baseURL,
+    pageHref(),
+  ]
+  const allowed = listed.flatMap((entry) =>
+    typeof entry === 'string' ? (originOf(entry) ?? []) : (entry ?? []),
+  )
+  // An entry that is no URL, or (outside a browser) no baseURL: better now than no token later.
+  if (allowed.length < (options.allowedOrigins?.length ?? 1))
+    throw new TokenflightError(
+      'attachSession needs an absolute baseURL or valid allowedOrigins',
+    )
   // The generation of the token each request carried, for requests that may refresh on 401.
   const sent = new WeakMap<InternalAxiosRequestConfig, number>()
 
-  const request = instance.interceptors.request.use(async (config) => {
+  const { interceptors } = instance
+  const requestId = interceptors.request.use(async (config) => {
     const origin = requestOrigin(config)
     if (
       config.skipAuth ||
@@ -106,29 +104,26 @@ export function attachSession(
     return config
   })
 
-  const response = instance.interceptors.response.use(
+  const responseId = interceptors.response.use(
     undefined,
     async (error: unknown) => {
-      if (!isAxiosError(error) || !error.config) throw error
-      const { config } = error
-      const generation = sent.get(config)
+      // Whatever the chain rejects with; only axios errors have a config we tracked.
+      const { config, response } = (error ?? {}) as Partial<AxiosError>
+      const generation = config && sent.get(config)
       if (
+        !config ||
         generation === undefined ||
-        !statusCodes.includes(error.response?.status ?? 0) ||
-        !shouldRefresh(error)
+        !statusCodes.includes(response?.status ?? 0) ||
+        !shouldRefresh(error as AxiosError)
       )
         throw error
-      sent.delete(config)
       // Sent with a token that has since been replaced: retry, do not refresh again.
       if (session.getSnapshot().generation === generation)
         await untilCanceled(session.refresh(), config)
       const { tokens, error: ended } = session.getSnapshot()
       if (!tokens)
         throw (
-          ended ??
-          new SessionExpiredError(
-            'The session ended before the request was retried',
-          )
+          ended ?? new SessionExpiredError('The session ended before the retry')
         )
       config.headers.delete(headerName)
       // The retry goes through every interceptor again; skipAuthRefresh makes it the last.
@@ -137,7 +132,7 @@ export function attachSession(
   )
 
   return () => {
-    instance.interceptors.request.eject(request)
-    instance.interceptors.response.eject(response)
+    interceptors.request.eject(requestId)
+    interceptors.response.eject(responseId)
   }
 }

@@ -1,8 +1,5 @@
 import type { AxiosRequestConfig } from 'axios'
 
-// axios' own test (helpers/isAbsoluteURL): `scheme://` or protocol-relative `//`.
-const isAbsoluteURL = (url: string) => /^([a-z][a-z\d+\-.]*:)?\/\//i.test(url)
-
 /** The page's URL in a browser (or worker), where relative URLs resolve; undefined elsewhere. */
 export const pageHref = (): string | undefined => globalThis.location?.href
 
@@ -10,23 +7,26 @@ export const pageHref = (): string | undefined => globalThis.location?.href
 export function originOf(url: string): string | undefined {
   try {
     const { origin } = new URL(url, pageHref())
-    // Opaque origins (data:, file:, blob: without a host) never carry a token.
+    // Opaque origins (data:, file:, blob: without a host) never get a token.
     return origin === 'null' ? undefined : origin
   } catch {
     return undefined
   }
 }
 
-/** The origin a request will reach, resolving baseURL + url by axios' rules (helpers/buildFullPath). */
-export function requestOrigin(
-  config: Pick<AxiosRequestConfig, 'url' | 'baseURL' | 'allowAbsoluteUrls'>,
-): string | undefined {
-  const { url = '', baseURL } = config
+/** The origin a request will reach, resolving baseURL + url by axios' rules (core/buildFullPath). */
+export function requestOrigin({
+  url = '',
+  baseURL,
+  allowAbsoluteUrls,
+}: Pick<AxiosRequestConfig, 'url' | 'baseURL' | 'allowAbsoluteUrls'>):
+  string | undefined {
+  // axios' isAbsoluteURL: `scheme://` or protocol-relative `//`. Its combineURLs trims the
+  // slashes around the join, which moves no origin: the `/` between them is what counts.
   return originOf(
     baseURL &&
-      url &&
-      (!isAbsoluteURL(url) || config.allowAbsoluteUrls === false)
-      ? `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
-      : url || baseURL || '',
+      (!/^([a-z][a-z\d+\-.]*:)?\/\//i.test(url) || allowAbsoluteUrls === false)
+      ? `${baseURL}/${url}`
+      : url,
   )
 }
