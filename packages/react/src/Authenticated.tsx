@@ -1,5 +1,5 @@
 import type { SessionSnapshot } from '@tokenflight/core'
-import type { ReactNode } from 'react'
+import type { ReactElement, ReactNode } from 'react'
 import { isSignedIn } from './useAuth'
 import { useSession } from './useSession'
 
@@ -15,6 +15,6 @@ const selectSignedIn = (s: SessionSnapshot) => isSignedIn(s.status)
 export function Authenticated({
   children,
   fallback = null,
-}: AuthenticatedProps) {
+}: AuthenticatedProps): ReactElement {
   return <>{useSession(selectSignedIn) ? children : fallback}</>
 }

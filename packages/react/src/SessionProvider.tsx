@@ -1,5 +1,10 @@
 import { TokenflightError, type Session } from '@tokenflight/core'
-import { createContext, useContext, type ReactNode } from 'react'
+import {
+  createContext,
+  useContext,
+  type ReactElement,
+  type ReactNode,
+} from 'react'
 
 const SessionContext = createContext<Session | null>(null)
 
@@ -10,7 +15,11 @@ export type SessionProviderProps = {
 }
 
 /** Makes `session` available to every tokenflight hook below it. */
-export function SessionProvider({ session, children }: SessionProviderProps) {
+// Typed ReactElement rather than JSX.Element: the `React.JSX` namespace is missing from older @types/react 18.
+export function SessionProvider({
+  session,
+  children,
+}: SessionProviderProps): ReactElement {
   // `.Provider` rather than `<SessionContext value>`: React 18 is a supported peer.
   return (
     <SessionContext.Provider value={session}>

@@ -5,7 +5,7 @@ export type UseLoginResult = {
   /** Resolves true when signed in, false when the login failed (see `error`); never rejects. */
   login: (credentials: unknown) => Promise<boolean>
   isPending: boolean
-  /** Why the last login failed, e.g. the login endpoint's 401, or null. */
+  /** Why the last login failed (e.g. an OAuth2HttpError for wrong credentials), or null. */
   error: Error | null
   /** Back to idle; a login still in flight no longer updates this state. */
   reset: () => void

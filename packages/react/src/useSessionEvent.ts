@@ -3,9 +3,9 @@ import { useEffect, useInsertionEffect, useRef } from 'react'
 import { useSessionInstance } from './SessionProvider'
 
 /**
- * Calls `handler` on each session event ('refreshed', 'expired', 'loggedOut', 'refreshFailed',
- * 'storageError'). The latest handler is always the one called, without resubscribing, so an
- * inline arrow is fine.
+ * Calls `handler` on each `event` of the session ('refreshed', 'expired', 'loggedOut',
+ * 'refreshFailed', …). The latest handler is always the one called, without resubscribing,
+ * so an inline arrow is fine.
  */
 export function useSessionEvent<E extends SessionEvent>(
   event: E,
