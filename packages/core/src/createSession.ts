@@ -85,6 +85,8 @@ export function createSession(options: SessionOptions): Session {
     error: null,
   }
   let flight: Flight | undefined
+  // Tokens whose early refresh failed transiently: kept in use until they expire.
+  let keep: TokenSet | null = null
   let hydrating: Promise<void> | undefined
   let writes: Promise<void> = Promise.resolve()
 
@@ -276,26 +278,30 @@ export function createSession(options: SessionOptions): Session {
     async getAccessToken() {
       if (hydrating) await hydrating
       const current = tokens
+      const left = (current?.expiresAt ?? Infinity) - now()
       const f =
         flight ??
-        (current?.expiresAt !== undefined &&
+        // refreshLeewayMs 0 turns this off entirely (say, for an unreliable clock).
+        (current &&
         refreshLeewayMs > 0 &&
-        current.expiresAt - now() < refreshLeewayMs
+        left < refreshLeewayMs &&
+        !(current === keep && left > 0)
           ? start(current, true)
           : undefined)
       if (!f) return current?.accessToken ?? null
       try {
         return (await f.promise).accessToken
       } catch (e) {
-        // A proactive refresh failed transiently: the current token works until it expires.
+        // A proactive refresh failed transiently: the current token works until it
+        // expires, and is used as is until then (no new round of retries per call).
         if (
           f.proactive &&
           e instanceof RefreshError &&
           !e.terminal &&
           current === tokens &&
-          now() < (current?.expiresAt ?? 0)
+          (current?.expiresAt ?? 0) > now()
         )
-          return current!.accessToken
+          return (keep = current)!.accessToken
         throw e
       }
     },

@@ -711,6 +711,35 @@ describe('getAccessToken', () => {
       expect(refresh).toHaveBeenCalledTimes(1)
       expect(failed).toHaveBeenCalledTimes(1)
       expect(session.getSnapshot().status).toBe('authenticated')
+
+      // No new round of retries per call while that token still works…
+      advance(10_000)
+      expect(await session.getAccessToken()).toBe('access-1')
+      expect(refresh).toHaveBeenCalledTimes(1)
+      // …but a refresh() (say, after a 401) still goes out,
+      await expect(session.refresh()).rejects.toThrow(RefreshError)
+      expect(refresh).toHaveBeenCalledTimes(2)
+      // and once it has expired, getAccessToken refreshes and waits again.
+      advance(10_000)
+      await expect(session.getAccessToken()).rejects.toThrow(RefreshError)
+      expect(refresh).toHaveBeenCalledTimes(3)
+    })
+
+    it('tries early again for the next tokens after a failed early refresh', async () => {
+      const { refresh } = scriptedRefresh(
+        fail(httpError(503)),
+        {
+          access_token: 'access-2',
+          expires_in: 20,
+        },
+        { access_token: 'access-3', expires_in: 900 },
+      )
+      const { session, advance, setTokens } = clocked({ refresh })
+      await setTokens()
+      advance(280_000)
+      expect(await session.getAccessToken()).toBe('access-1')
+      await session.refresh() // access-2, 20 s left: inside the leeway
+      expect(await session.getAccessToken()).toBe('access-3')
     })
 
     it('rejects when the early refresh fails and the token has expired', async () => {
