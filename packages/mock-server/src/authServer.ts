@@ -150,6 +150,7 @@ class MockAuthServer implements AuthServer {
   #refresh = new Map<string, RefreshRecord>()
   #todos = new Map<string, Todo[]>()
   #nextTodoId = 1
+  #pruneAt = ACCESS_RECORD_SOFT_LIMIT
   // Settles on reset(), releasing hung and gated requests.
   #release!: () => void
   #released = this.#newRelease()
@@ -215,6 +216,7 @@ class MockAuthServer implements AuthServer {
     this.#refresh.clear()
     this.#todos.clear()
     this.#nextTodoId = 1
+    this.#pruneAt = ACCESS_RECORD_SOFT_LIMIT
     this.#release()
     this.#released = this.#newRelease()
   }
@@ -643,15 +645,19 @@ class MockAuthServer implements AuthServer {
     })
   }
 
-  /** Drops expired access records once there are many (bounded memory under load). */
+  /**
+   * Drops expired access records once there are many, so memory stays bounded
+   * under load. The threshold doubles with what survives: amortized O(1).
+   */
   #pruneAccess(): void {
-    if (this.#access.size < ACCESS_RECORD_SOFT_LIMIT) return
+    if (this.#access.size < this.#pruneAt) return
     const now = this.#now()
     for (const [jti, record] of this.#access)
       if (record.expiresAt <= now) {
         this.#access.delete(jti)
         this.#families.get(record.family)?.jtis.delete(jti)
       }
+    this.#pruneAt = Math.max(ACCESS_RECORD_SOFT_LIMIT, this.#access.size * 2)
   }
 
   /** Revokes a family and its access tokens; false when it already was. */
