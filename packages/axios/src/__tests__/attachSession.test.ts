@@ -88,6 +88,20 @@ describe('a burst of 401s', () => {
     expect(auth.stats).toMatchObject({ refreshes: 1, served: 10 })
   })
 
+  it("never writes to the caller's config", async () => {
+    const { api } = await signIn()
+    auth.expireAccessTokens()
+    // Frozen: any bookkeeping field written onto it would throw.
+    const headers = Object.freeze({ 'X-Trace': '1' })
+    const config = Object.freeze({ url: '/me', headers })
+
+    const response = await api.request(config)
+
+    expect(response.status).toBe(200)
+    expect(config).toEqual({ url: '/me', headers: { 'X-Trace': '1' } })
+    expect(auth.stats.refreshes).toBe(1)
+  })
+
   it('retries 401s that arrive after the refresh finished without refreshing again', async () => {
     const { api, session } = await signIn()
     auth.expireAccessTokens()
