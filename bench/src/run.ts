@@ -1,0 +1,344 @@
+import { writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { burstCase, heapCase } from './cases/burst.ts'
+import type { BurstRow, HeapRow } from './cases/burst.ts'
+import { drainCase, happyPathCase } from './cases/perf.ts'
+import type { DrainRow, HappyRow } from './cases/perf.ts'
+import { duringRefreshCase, late401Case } from './cases/races.ts'
+import type { RaceRow } from './cases/races.ts'
+import { wireCase } from './cases/wires.ts'
+import type { WireRow } from './cases/wires.ts'
+import { contenders, refreshing } from './contenders.ts'
+import type { ContenderId } from './contenders.ts'
+import { sizes } from './size.ts'
+import type { SizeRow } from './size.ts'
+import { table } from './table.ts'
+import { fmt, hasGc } from './util.ts'
+
+// BENCH_QUICK=1: a smoke run with small numbers (it still writes RESULTS.md, marked as such).
+const quick = process.env.BENCH_QUICK === '1'
+const plan = {
+  burstSizes: quick ? [10, 100] : [10, 100, 1_000, 10_000],
+  burstRuns: quick ? 1 : 3,
+  heapSizes: quick ? [1_000] : [1_000, 10_000],
+  heapRuns: quick ? 1 : 3,
+  raceBatch: 100,
+  raceRuns: quick ? 1 : 3,
+  happyRequests: quick ? 500 : 2_000,
+  happyConcurrency: 50,
+  happyRuns: quick ? 3 : 9,
+  drainN: 1_000,
+  drainRuns: quick ? 1 : 5,
+  wireN: 100,
+  wireRuns: quick ? 1 : 3,
+}
+
+const label = (id: ContenderId) =>
+  Object.values(contenders).find((c) => c.id === id)!.label
+const started = performance.now()
+const log = (line: string) =>
+  console.log(
+    `[${((performance.now() - started) / 1000).toFixed(1)} s] ${line}`,
+  )
+
+if (!hasGc()) throw new Error('bench: run with --expose-gc (pnpm bench does)')
+
+const withBare = [...refreshing, contenders.bare]
+
+log(`case 1: burst, N ∈ {${plan.burstSizes.join(', ')}}`)
+const burstRows = await burstCase(withBare, plan.burstSizes, plan.burstRuns)
+log(`case 1: heap per waiting request, N ∈ {${plan.heapSizes.join(', ')}}`)
+const heapRows = await heapCase(withBare, plan.heapSizes, plan.heapRuns)
+log('case 1: over MSW setupServer and over node:http sockets')
+const wireRows = await wireCase(withBare, plan.wireN, plan.wireRuns)
+log('case 2: late 401s')
+const lateRows = await late401Case(refreshing, plan.raceBatch, plan.raceRuns)
+log('case 3: requests issued during a refresh')
+const duringRows = await duringRefreshCase(
+  refreshing,
+  plan.raceBatch,
+  plan.raceRuns,
+)
+log('case 4: happy path')
+const happyRows = await happyPathCase(
+  withBare,
+  plan.happyRequests,
+  plan.happyConcurrency,
+  plan.happyRuns,
+)
+log('case 5: drain')
+const drainRows = await drainCase(withBare, plan.drainN, plan.drainRuns)
+log('size')
+const sizeRows = await sizes(log)
+const seconds = (performance.now() - started) / 1000
+log('done')
+
+// ---- bars ------------------------------------------------------------------
+
+type Bar = { bar: string; figure: string; met: boolean }
+
+const tf = <R extends { contender: ContenderId }>(rows: R[]) =>
+  rows.filter((r) => r.contender === 'tokenflight')
+const bareOf = <R extends { contender: ContenderId }>(rows: R[]) =>
+  rows.find((r) => r.contender === 'bare')
+
+function barRows(): Bar[] {
+  const bursts = [...tf(burstRows), ...tf(wireRows)]
+  const where = (r: BurstRow | WireRow) =>
+    'wire' in r ? `${r.wire} N=${r.n}` : `N=${fmt.int(r.n)}`
+  const happy = tf(happyRows)[0]!
+  const drain = tf(drainRows)[0]!
+  const bareDrain = bareOf(drainRows)!
+  const drainBudget = 1.2 * bareDrain.drainMs + drain.refreshLatencyMs
+  const heapN = Math.max(...plan.heapSizes)
+  const heap = tf(heapRows).find((r) => r.n === heapN)!
+  const heapBare = heapRows.find(
+    (r) => r.contender === 'bare' && r.n === heapN,
+  )!
+  const extra = heap.bytesPerWaiting - heapBare.bytesPerWaiting
+  const during = tf(duringRows)[0]!
+  return [
+    {
+      bar: '1 refresh per burst at every N',
+      figure: bursts.map((r) => `${where(r)}: ${r.maxRefreshCalls}`).join('; '),
+      met: bursts.every((r) => r.maxRefreshCalls === 1),
+    },
+    {
+      bar: 'N/N served',
+      figure: bursts
+        .map((r) => `${where(r)}: ${r.minServed}/${r.n}`)
+        .join('; '),
+      met: bursts.every((r) => r.minServed === r.n),
+    },
+    {
+      bar: '0 requests with the old token during a refresh',
+      figure: `${during.maxOldToken}/${during.requests}`,
+      met: during.maxOldToken === 0,
+    },
+    {
+      bar: 'happy path ≥ 0.97× bare axios',
+      figure: `${fmt.ratio(happy.ratio)} (${fmt.int(happy.rps)} vs ${fmt.int(
+        bareOf(happyRows)!.rps,
+      )} req/s)`,
+      met: happy.ratio >= 0.97,
+    },
+    {
+      bar: 'drain ≤ 1.2× bare axios + refresh latency (N = 1,000)',
+      figure: `${fmt.ms(drain.drainMs)} ≤ 1.2 × ${fmt.ms(bareDrain.drainMs)} + ${fmt.ms(
+        drain.refreshLatencyMs,
+      )} = ${fmt.ms(drainBudget)}`,
+      met: drain.drainMs <= drainBudget,
+    },
+    {
+      bar: `≤ 1 KB extra heap per waiting request at N = ${fmt.int(heapN)}`,
+      figure: `${fmt.bytes(extra)} (${fmt.bytes(heap.bytesPerWaiting)} − ${fmt.bytes(
+        heapBare.bytesPerWaiting,
+      )} bare)`,
+      met: extra <= 1024,
+    },
+  ]
+}
+
+// ---- tables ----------------------------------------------------------------
+
+const sections: Array<[string, string]> = []
+
+function section(title: string, body: string) {
+  sections.push([title, body])
+  console.log(`\n## ${title}\n\n${body}`)
+}
+
+const bars = barRows()
+section(
+  'Bars (tokenflight)',
+  table(
+    ['Bar', 'Measured', 'Met?'],
+    bars.map((b) => [b.bar, b.figure, b.met ? 'met' : '**missed**']),
+  ),
+)
+
+section(
+  `Case 1 — burst with a stale token, in memory (${plan.burstRuns} runs; worst run for counts, median wall time)`,
+  table(
+    [
+      'N',
+      'Contender',
+      'Refresh calls',
+      'Served',
+      'Reuse detections',
+      'Wall time',
+    ],
+    burstRows.map((r) => [
+      fmt.int(r.n),
+      label(r.contender),
+      r.contender === 'bare' ? '–' : String(r.maxRefreshCalls),
+      `${fmt.int(r.minServed)}/${fmt.int(r.n)}`,
+      r.contender === 'bare' ? '–' : String(r.reuseDetections),
+      fmt.ms(r.wallMs),
+    ]),
+  ),
+)
+
+section(
+  `Case 1 — heap per waiting request (${plan.heapRuns} runs, median)`,
+  table(
+    [
+      'N',
+      'Contender',
+      'Waiting at measure',
+      'Heap / waiting request',
+      'Extra vs bare axios',
+      'Served after release',
+    ],
+    heapRows.map((r: HeapRow) => {
+      const bare = heapRows.find((b) => b.contender === 'bare' && b.n === r.n)!
+      const meaningful = r.minWaiting >= r.n / 2
+      return [
+        fmt.int(r.n),
+        label(r.contender),
+        `${fmt.int(r.minWaiting)}/${fmt.int(r.n)}`,
+        meaningful ? fmt.bytes(r.bytesPerWaiting) : '–',
+        r.contender === 'bare'
+          ? '(baseline)'
+          : meaningful
+            ? fmt.bytes(r.bytesPerWaiting - bare.bytesPerWaiting)
+            : '–',
+        `${fmt.int(r.minServed)}/${fmt.int(r.n)}`,
+      ]
+    }),
+  ),
+)
+
+section(
+  `Case 1 — burst over real transports, N = ${plan.wireN} (${plan.wireRuns} runs)`,
+  table(
+    [
+      'Transport',
+      'Contender',
+      'Refresh calls',
+      'Served',
+      'Reuse detections',
+      'Wall time',
+    ],
+    wireRows.map((r) => [
+      r.wire === 'msw' ? 'MSW setupServer' : 'node:http, 127.0.0.1',
+      label(r.contender),
+      r.contender === 'bare' ? '–' : String(r.maxRefreshCalls),
+      `${r.minServed}/${r.n}`,
+      r.contender === 'bare' ? '–' : String(r.reuseDetections),
+      fmt.ms(r.wallMs),
+    ]),
+  ),
+)
+
+const raceTable = (rows: RaceRow[], extra?: (r: RaceRow) => string) =>
+  table(
+    [
+      'Contender',
+      'Refresh calls',
+      'Served',
+      'Reuse detections',
+      ...(extra ? ['Sent with the old token'] : []),
+    ],
+    rows.map((r) => [
+      label(r.contender),
+      String(r.maxRefreshCalls),
+      `${r.minServed}/${r.requests + (extra ? 1 : 0)}`,
+      String(r.reuseDetections),
+      ...(extra ? [extra(r)] : []),
+    ]),
+  )
+
+section(
+  `Case 2 — late 401s: ${plan.raceBatch} requests, 401s after the first held until the refresh completed (${plan.raceRuns} runs, worst)`,
+  raceTable(lateRows),
+)
+section(
+  `Case 3 — ${plan.raceBatch} requests issued while a refresh is in flight (${plan.raceRuns} runs, worst; served counts the trigger too)`,
+  raceTable(duringRows, (r) => `${r.maxOldToken}/${r.requests}`),
+)
+
+section(
+  `Case 4 — happy path, valid token, in-memory adapter (${plan.happyRequests} requests × ${plan.happyRuns} runs, ${plan.happyConcurrency} in flight, alternating)`,
+  table(
+    ['Contender', 'Median req/s', 'Min – max req/s', 'Ratio to bare axios'],
+    happyRows.map((r: HappyRow) => [
+      label(r.contender),
+      fmt.int(r.rps),
+      `${fmt.int(r.minRps)} – ${fmt.int(r.maxRps)}`,
+      fmt.ratio(r.ratio),
+    ]),
+  ),
+)
+
+const bareDrain = bareOf(drainRows)!
+section(
+  `Case 5 — drain at N = ${fmt.int(plan.drainN)} (${plan.drainRuns} runs, median)`,
+  table(
+    [
+      'Contender',
+      'Refresh answer → last success',
+      'Refresh latency',
+      'Budget 1.2× bare + latency',
+      'Served',
+    ],
+    drainRows.map((r: DrainRow) =>
+      r.contender === 'bare'
+        ? [
+            label(r.contender),
+            `${fmt.ms(r.drainMs)} (${fmt.int(r.n)} valid requests)`,
+            '–',
+            '–',
+            `${fmt.int(r.minServed)}/${fmt.int(r.n)}`,
+          ]
+        : [
+            label(r.contender),
+            fmt.ms(r.drainMs),
+            fmt.ms(r.refreshLatencyMs),
+            fmt.ms(1.2 * bareDrain.drainMs + r.refreshLatencyMs),
+            `${fmt.int(r.minServed)}/${fmt.int(r.n)}`,
+          ],
+    ),
+  ),
+)
+
+section(
+  'Size — min+gz, axios/react external (size-limit 12, esbuild, gzip level 9)',
+  table(
+    ['Bundle', 'Size', 'Budget', 'Within?'],
+    sizeRows.map((r: SizeRow) => [
+      r.name,
+      fmt.kb(r.bytes) + ` (${fmt.int(r.bytes)} B)`,
+      r.limit === undefined ? '–' : fmt.kb(r.limit),
+      r.passed === undefined ? '(comparison)' : r.passed ? 'yes' : '**no**',
+    ]),
+  ),
+)
+
+const cpus = os.cpus()
+const header = `# tokenflight benchmark results
+
+Written by \`pnpm bench\` (bench/src/run.ts)${quick ? ' — **BENCH_QUICK smoke run, small numbers: not a result**' : ''}. How to read it: [README.md](./README.md).
+
+| | |
+| --- | --- |
+| Date | ${new Date().toISOString()} |
+| Node | ${process.version} (${process.platform} ${process.arch}) |
+| CPU | ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} |
+| Memory | ${fmt.int(os.totalmem() / 2 ** 20)} MiB |
+| Run time | ${seconds.toFixed(0)} s |
+| Runs | burst ${plan.burstRuns}, heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), drain ${plan.drainRuns} |
+
+Contenders run side by side in one process, in rotating order, against the same
+\`@tokenflight/mock-server\` (default options: 900 s access tokens, refresh-token
+rotation, reuse interval 0 — a replayed refresh token revokes its family).
+Counts are the worst run; times and heap are medians.
+`
+const body = sections
+  .map(([title, text]) => `## ${title}\n\n${text}\n`)
+  .join('\n')
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'RESULTS.md')
+await writeFile(out, `${header}\n${body}`)
+log(`wrote ${out}`)
