@@ -69,7 +69,7 @@ export class FakeStorage {
 
 /**
  * Fails when any of `secrets` appears in `value`'s own properties (enumerable or not,
- * message and stack included), recursively. `cause` is followed only when
+ * symbol keys, message and stack included), recursively. `cause` is followed only when
  * `followCause` is set: a cause thrown by user code is not ours to police.
  */
 export function expectNoSecrets(
@@ -86,10 +86,17 @@ export function expectNoSecrets(
   }
   if (typeof value !== 'object' || value === null || seen.has(value)) return
   seen.add(value)
-  for (const key of Object.getOwnPropertyNames(value)) {
+  // Reflect.ownKeys: enumerable or not, string or symbol keys.
+  for (const key of Reflect.ownKeys(value)) {
     if (key === 'cause' && !followCause) continue
     const own = Object.getOwnPropertyDescriptor(value, key)
-    expectNoSecrets(own?.value, secrets, followCause, `${path}.${key}`, seen)
+    expectNoSecrets(
+      own?.value,
+      secrets,
+      followCause,
+      `${path}.${String(key)}`,
+      seen,
+    )
   }
   // `cause` and `stack` may live on the prototype chain in some engines; check them explicitly.
   const { stack, message } = value as { stack?: unknown; message?: unknown }
