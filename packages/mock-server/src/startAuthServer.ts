@@ -22,7 +22,7 @@ export type StartAuthServerOptions = {
 export type RunningAuthServer = {
   /** `http://host:port`, no trailing slash. */
   url: string
-  /** Stops listening and closes every connection, idle keep-alive ones included. */
+  /** Stops listening and closes every connection, idle keep-alive ones included. Idempotent. */
   close(): Promise<void>
 }
 
@@ -53,13 +53,15 @@ export async function startAuthServer(
   })
   const { port } = http.address() as AddressInfo
   const shownHost = host.includes(':') ? `[${host}]` : host
+  let closing: Promise<void> | undefined
   return {
     url: `http://${shownHost}:${port}`,
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
         http.close((error) => (error ? reject(error) : resolve()))
+        // Idle keep-alive sockets (and held requests) would keep close() waiting.
         http.closeAllConnections()
-      }),
+      })),
   }
 }
 

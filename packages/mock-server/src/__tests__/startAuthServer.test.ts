@@ -124,6 +124,7 @@ describe('startAuthServer (real sockets)', () => {
       me(url, tokens.access_token),
     ])
     await running!.close()
+    await running!.close() // idempotent
     running = undefined
     await expect(fetch(`${url}/me`)).rejects.toThrow(TypeError)
   })
