@@ -1,10 +1,10 @@
 import {
-  InvalidTokenResponseError,
   RefreshError,
   RefreshTimeoutError,
   SessionExpiredError,
   StorageError,
   TokenflightError,
+  isTokenflightError,
 } from './errors'
 import { memoryStorage } from './memoryStorage'
 import { normalizeTokenResponse } from './normalizeTokenResponse'
@@ -195,7 +195,9 @@ export function createSession(options: SessionOptions): Session {
         // Superseded by logout or new tokens: the waiters already have their answer.
         if (flight !== f) return
         // A malformed body is a server bug: retrying will not fix it, and the grant may live.
-        const malformed = e instanceof InvalidTokenResponseError
+        // By name: a second copy of this package (ESM next to CJS) has its own classes.
+        const malformed =
+          isTokenflightError(e) && e.name === 'InvalidTokenResponseError'
         error = malformed
           ? new RefreshError('Token refresh answered an invalid body', {
               cause: e,

@@ -542,6 +542,21 @@ describe('malformed refresh bodies', () => {
     },
   )
 
+  it('recognises an InvalidTokenResponseError from another copy of the package', async () => {
+    // Same brand and name, different class: what a CJS copy next to the ESM one throws.
+    const foreign = Object.assign(new Error('bad body'), {
+      name: 'InvalidTokenResponseError',
+      [Symbol.for('tokenflight.error')]: true,
+    })
+    const refresh = vi.fn(fail(foreign))
+    const { session } = signedIn({ refresh })
+    await expect(session.refresh()).rejects.toMatchObject({
+      terminal: false,
+      cause: foreign,
+    })
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+
   it('treats an InvalidTokenResponseError thrown by the refresh function the same way', async () => {
     const thrown = new InvalidTokenResponseError('bad body')
     const refresh = vi.fn(fail(thrown))
