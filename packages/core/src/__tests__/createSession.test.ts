@@ -63,6 +63,17 @@ describe('single flight', () => {
     })
   })
 
+  it('holds 1,000 getAccessToken() callers on one refresh', async () => {
+    const answer = gate<unknown>()
+    const { refresh, calls } = scriptedRefresh(() => answer.promise)
+    const { session } = signedIn({ refresh })
+    void session.refresh()
+    const tokens = Array.from({ length: 1000 }, () => session.getAccessToken())
+    answer.open(fresh)
+    expect(new Set(await Promise.all(tokens))).toEqual(new Set(['access-2']))
+    expect(calls).toHaveLength(1)
+  })
+
   it('starts a new call once the previous one settled', async () => {
     const { refresh, calls } = scriptedRefresh(fresh, {
       access_token: 'access-3',
