@@ -28,7 +28,10 @@ export default tseslint.config(
   {
     // Library code never talks to the console: errors and events carry everything.
     files: ['packages/*/src/**/*.{ts,tsx}'],
-    ignores: ['packages/*/src/**/__tests__/**', 'packages/mock-server/src/cli.ts'],
+    ignores: [
+      'packages/*/src/**/__tests__/**',
+      'packages/mock-server/src/cli.ts',
+    ],
     rules: { 'no-console': 'error' },
   },
 )
