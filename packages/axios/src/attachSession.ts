@@ -42,12 +42,14 @@ function untilCanceled<T>(
   return new Promise<T>((resolve, reject) => {
     const cancel = () =>
       reject(cancelToken?.reason ?? new CanceledError(undefined, config))
-    if (signal?.aborted || cancelToken?.reason) return cancel()
+    if (signal?.aborted) cancel()
     signal?.addEventListener?.('abort', cancel)
-    void cancelToken?.promise.then(cancel)
-    promise
-      .then(resolve, reject)
-      .finally(() => signal?.removeEventListener?.('abort', cancel))
+    // Calls back at once when already canceled; unsubscribed so a shared token does not pile up.
+    cancelToken?.subscribe(cancel)
+    promise.then(resolve, reject).finally(() => {
+      signal?.removeEventListener?.('abort', cancel)
+      cancelToken?.unsubscribe(cancel)
+    })
   })
 }
 

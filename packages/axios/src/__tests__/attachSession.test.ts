@@ -483,15 +483,20 @@ describe('waiting requests', () => {
     expect(auth.stats.refreshes).toBe(1)
   })
 
-  it('a request already aborted rejects as a cancel without waiting', async () => {
+  it('a request already aborted or canceled rejects as a cancel without going out', async () => {
     const { api } = await signIn()
     const seen = record('/me')
 
-    const error: unknown = await api
-      .get('/me', { signal: AbortSignal.abort() })
-      .catch((e: unknown) => e)
+    const source = axios.CancelToken.source()
+    source.cancel('gone')
 
-    expect(isCancel(error)).toBe(true)
+    const errors = await settle([
+      api.get('/me', { signal: AbortSignal.abort() }),
+      api.get('/me', { cancelToken: source.token }),
+    ])
+
+    expect(errors.map((e) => isCancel(e))).toEqual([true, true])
+    expect(errors[1]).toMatchObject({ message: 'gone' })
     expect(seen).toEqual([])
   })
 
