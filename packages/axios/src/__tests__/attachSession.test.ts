@@ -34,6 +34,7 @@ import {
   count401s,
   counter,
   deferred,
+  isBrowser,
   settle,
   signIn,
   until,
@@ -76,8 +77,10 @@ describe('a burst of 401s', () => {
     expect(auth.stats.served).toBe(50)
   })
 
-  it('works the same with the fetch adapter', async () => {
-    const { api } = await signIn({ axios: { adapter: 'fetch' } })
+  it.each(
+    isBrowser ? (['fetch', 'xhr'] as const) : (['fetch', 'http'] as const),
+  )('works the same with the %s adapter', async (adapter) => {
+    const { api } = await signIn({ axios: { adapter } })
     auth.expireAccessTokens()
 
     const responses = await Promise.all(
