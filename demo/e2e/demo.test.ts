@@ -96,12 +96,13 @@ async function closeDemo(opened: Opened | undefined) {
 
 /** Helpers bound to one page; screenshots are named `<prefix>-<step>.png` in .e2e-artifacts/. */
 function driver(page: Page, prefix: string) {
+  const exactly = (text: string) =>
+    new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
   const waitForText = (testId: string, expected: string | RegExp) =>
     page
       .getByTestId(testId)
       .filter({
-        hasText:
-          typeof expected === 'string' ? new RegExp(`^${expected}$`) : expected,
+        hasText: typeof expected === 'string' ? exactly(expected) : expected,
       })
       .waitFor()
   return {

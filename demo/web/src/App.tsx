@@ -1,3 +1,4 @@
+import { RefreshError } from '@tokenflight/core'
 import { Authenticated, useAuth } from '@tokenflight/react'
 import { Dashboard } from './Dashboard'
 import { LoginScreen } from './LoginScreen'
@@ -6,10 +7,7 @@ export function App() {
   const { status, error } = useAuth()
   // 'expired': a refresh was rejected for good (revoked, reused or too old refresh token).
   const ended = status === 'expired'
-  const code =
-    error && 'code' in error && typeof error.code === 'string'
-      ? error.code
-      : null
+  const code = error instanceof RefreshError ? error.code : undefined
   return (
     <Authenticated
       fallback={

@@ -7,7 +7,6 @@ const KIND_LABEL: Record<LogKind, string> = {
   expired: 'expired',
   loggedOut: 'logged out',
   refreshFailed: 'refresh failed',
-  storageError: 'storage',
   action: 'you',
   result: 'result',
   error: 'error',

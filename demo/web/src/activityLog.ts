@@ -1,4 +1,4 @@
-import { isTokenflightError } from '@tokenflight/core'
+import { RefreshError, SessionExpiredError } from '@tokenflight/core'
 import type { Session, TokenflightError } from '@tokenflight/core'
 
 export type LogKind =
@@ -7,7 +7,6 @@ export type LogKind =
   | 'expired'
   | 'loggedOut'
   | 'refreshFailed'
-  | 'storageError'
   | 'action'
   | 'result'
   | 'error'
@@ -37,11 +36,11 @@ export type ActivityLog = {
 
 const LIMIT = 60
 
+/** The session is over (refresh refused, or signed out meanwhile): the login form takes it from here. */
 export function isTerminal(error: unknown): boolean {
   return (
-    isTokenflightError(error) &&
-    (error.name === 'SessionExpiredError' ||
-      (error as { terminal?: unknown }).terminal === true)
+    error instanceof SessionExpiredError ||
+    (error instanceof RefreshError && error.terminal)
   )
 }
 
