@@ -39,6 +39,8 @@ function untilCanceled<T>(
   config: InternalAxiosRequestConfig,
 ): Promise<T> {
   const { signal, cancelToken } = config
+  // Nothing to race: parked requests cost no extra promise (bursts can park thousands).
+  if (!signal && !cancelToken) return promise
   return new Promise<T>((resolve, reject) => {
     const cancel = () =>
       reject(cancelToken?.reason ?? new CanceledError(undefined, config))
