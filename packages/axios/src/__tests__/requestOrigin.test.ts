@@ -138,6 +138,26 @@ describe('attachSession: where tokens may go', () => {
     })
   })
 
+  it('sees the URL that an interceptor added after it rewrote', async () => {
+    await session.setTokens({ access_token: 'abc' })
+    const api = axios.create({ baseURL: 'https://api.example.com' })
+    attachSession(api, session)
+    // Registered later, so axios runs it first (reverse order by default).
+    api.interceptors.request.use((config) => {
+      if (config.url === '/elsewhere')
+        config.baseURL = 'https://other.example.com'
+      return config
+    })
+
+    await api.get('/me')
+    await api.get('/elsewhere')
+
+    expect(Object.fromEntries(seen)).toEqual({
+      'https://api.example.com': 'Bearer abc',
+      'https://other.example.com': null,
+    })
+  })
+
   it.skipIf(isBrowser)(
     'throws at attach time outside a browser with neither baseURL nor allowedOrigins',
     () => {
