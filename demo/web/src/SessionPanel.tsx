@@ -114,7 +114,7 @@ export function SessionPanel() {
           <dd data-testid="server-served">{stats?.served ?? '–'}</dd>
         </div>
         <div className="tile">
-          <dt>/refresh calls</dt>
+          <dt>/refresh grants</dt>
           <dd data-testid="server-refreshes">{stats?.refreshes ?? '–'}</dd>
         </div>
       </dl>

@@ -45,7 +45,10 @@ export function isTerminal(error: unknown): boolean {
 }
 
 function describe(error: TokenflightError): string {
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : ''
+  // An HTTP failure's message already names the status and OAuth2 code; a network one needs its cause.
+  const answered = error instanceof RefreshError && error.status !== undefined
+  const cause =
+    !answered && error.cause instanceof Error ? ` (${error.cause.message})` : ''
   return `${error.message}${cause}`
 }
 
