@@ -17,6 +17,8 @@ export type Backend = {
   stats(): Promise<ServerStats>
 }
 
+// The mock server's DEFAULT_USER. Not imported: a static import of the mock server would put
+// MSW in the main chunk even in real-server mode.
 export const DEMO_USER = {
   username: 'demo',
   password: 'demo-password',
