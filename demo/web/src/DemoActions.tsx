@@ -129,24 +129,34 @@ export function DemoActions() {
         </button>
       </div>
 
-      {busy === 'burst' ? (
-        <div className="burst burst-pending" data-testid="burst-pending">
-          Firing {BURST_SIZE} requests…
-        </div>
-      ) : burst ? (
-        <div
-          className={burst.failed === 0 ? 'burst burst-ok' : 'burst burst-bad'}
-          data-testid="burst-result"
-        >
-          <strong data-testid="burst-summary">
-            {burst.served} served, {plural(burst.refreshes, 'refresh')}
-          </strong>
-          <span className="small">
-            {burst.unauthorized} × 401 from the API, {burst.failed} failed —{' '}
-            {BURST_SIZE} requests waited for a single <code>/refresh</code>.
-          </span>
-        </div>
-      ) : null}
+      <div aria-live="polite">
+        {busy === 'burst' ? (
+          <div className="burst burst-pending" data-testid="burst-pending">
+            Firing {BURST_SIZE} requests…
+          </div>
+        ) : burst ? (
+          <div
+            className={
+              burst.failed === 0 ? 'burst burst-ok' : 'burst burst-bad'
+            }
+            data-testid="burst-result"
+          >
+            <strong data-testid="burst-summary">
+              {burst.served} served, {plural(burst.refreshes, 'refresh')}
+            </strong>
+            <span className="small">
+              {burst.unauthorized} × 401 from the API, {burst.failed} failed.
+              {burst.refreshes === 1 && burst.unauthorized > 1 ? (
+                <>
+                  {' '}
+                  The {burst.unauthorized} requests that got a 401 waited for
+                  the same single <code>/refresh</code>.
+                </>
+              ) : null}
+            </span>
+          </div>
+        ) : null}
+      </div>
 
       {error ? (
         <div className="notice notice-error" role="alert">
