@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,18 +42,43 @@ async function sizeLimit(args: string[]): Promise<SizeRow[]> {
   }))
 }
 
-const builtFiles = ['core', 'axios', 'react'].map((p) =>
-  join(root, 'packages', p, 'dist', 'index.js'),
-)
+const measured = ['core', 'axios', 'react']
+
+function newestSource(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === '__tests__') continue
+    const path = join(dir, entry.name)
+    newest = Math.max(
+      newest,
+      entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs,
+    )
+  }
+  return newest
+}
+
+/** dist/index.js is missing or older than a file of the package's src. */
+function stale(pkg: string): boolean {
+  const built = join(root, 'packages', pkg, 'dist', 'index.js')
+  return (
+    !existsSync(built) ||
+    statSync(built).mtimeMs < newestSource(join(root, 'packages', pkg, 'src'))
+  )
+}
 
 /**
  * The budgets of `/.size-limit.json` (what CI checks) and, measured the
- * same way, axios-auth-refresh. Builds the packages first when dist is missing.
+ * same way, what a typical app imports and axios-auth-refresh
+ * (`bench/size-limit.compare.json`). Builds first when dist is missing or stale.
  */
 export async function sizes(log: (line: string) => void): Promise<SizeRow[]> {
-  if (!builtFiles.every((f) => existsSync(f))) {
-    log('packages/*/dist missing: running pnpm build first')
-    await run('pnpm', ['build'], { cwd: root })
+  const toBuild = measured.filter(stale)
+  if (toBuild.length) {
+    log(
+      `dist missing or older than src in ${toBuild.join(', ')}: building them`,
+    )
+    const filters = toBuild.flatMap((p) => ['--filter', `@tokenflight/${p}`])
+    await run('pnpm', [...filters, 'build'], { cwd: root })
   }
   return [
     ...(await sizeLimit([])),

@@ -66,6 +66,10 @@ export const fmt = {
   ms: (n: number) =>
     Number.isFinite(n) ? `${n.toFixed(n < 10 ? 2 : 1)} ms` : '–',
   ratio: (n: number) => (Number.isFinite(n) ? `${n.toFixed(3)}×` : '–'),
-  bytes: (n: number) => (Number.isFinite(n) ? `${Math.round(n)} B` : '–'),
+  bytes: (n: number) =>
+    Number.isFinite(n) ? `${Math.round(n).toLocaleString('en-US')} B` : '–',
   kb: (n: number) => (Number.isFinite(n) ? `${(n / 1000).toFixed(2)} kB` : '–'),
 }
+
+/** Where the cases report each measurement as it finishes (run.ts prints them). */
+export const progress = { log: (_line: string): void => {} }

@@ -1,5 +1,12 @@
 import type { Contender, ContenderId } from '../contenders.ts'
-import { deferred, heapUsedAfterGc, median, rotate, waitFor } from '../util.ts'
+import {
+  deferred,
+  heapUsedAfterGc,
+  median,
+  progress,
+  rotate,
+  waitFor,
+} from '../util.ts'
 import {
   burst,
   fetchTodos,
@@ -24,10 +31,11 @@ export type BurstRow = {
 export async function burstCase(
   all: readonly Contender[],
   sizes: readonly number[],
-  runs: number,
+  runsFor: (n: number) => number,
 ): Promise<BurstRow[]> {
   const rows: BurstRow[] = []
   for (const n of sizes) {
+    const runs = runsFor(n)
     const samples = new Map<ContenderId, BurstRow & { walls: number[] }>()
     for (let run = 0; run < runs; run++) {
       for (const contender of rotate(all, run)) {
@@ -58,6 +66,7 @@ export async function burstCase(
         )
         row.walls.push(wall)
         samples.set(contender.id, row)
+        progress.log(`burst N=${n} ${contender.id}: ${wall.toFixed(0)} ms`)
         client.detach()
       }
     }
@@ -147,6 +156,9 @@ export async function heapCase(
         sample.minWaiting = Math.min(sample.minWaiting, waiting)
         sample.minServed = Math.min(sample.minServed, ok)
         samples.set(contender.id, sample)
+        progress.log(
+          `heap N=${n} ${contender.id}: ${((after - before) / Math.max(waiting, 1)).toFixed(0)} B/waiting`,
+        )
         client.detach()
       }
     }

@@ -1,8 +1,14 @@
 import { createAuthServer } from '@tokenflight/mock-server'
 import { login } from '../contenders.ts'
-import type { Client, Contender, ContenderId } from '../contenders.ts'
+import type { AxiosAdapter } from 'axios'
+import type {
+  Client,
+  Contender,
+  ContenderId,
+  TokenBody,
+} from '../contenders.ts'
 import { Transport } from '../transport.ts'
-import { deferred, median, rotate, settle, waitFor } from '../util.ts'
+import { deferred, median, progress, rotate, settle, waitFor } from '../util.ts'
 import {
   BASE_URL,
   burst,
@@ -12,6 +18,22 @@ import {
   settleAll,
 } from './setup.ts'
 
+const noopAdapter: AxiosAdapter = async (config) => ({
+  data: '[]',
+  status: 200,
+  statusText: 'OK',
+  headers: {},
+  config,
+  request: {},
+})
+
+const fakeTokens: TokenBody = {
+  access_token: 'header.payload.signature',
+  refresh_token: 'refresh',
+  token_type: 'bearer',
+  expires_in: 900,
+}
+
 export type HappyRow = {
   contender: ContenderId
   runs: number
@@ -20,59 +42,87 @@ export type HappyRow = {
   rps: number
   minRps: number
   maxRps: number
-  /** Median rps / bare axios' median rps. */
+  /** Median over runs of (this contender's rps / bare axios' rps in the same run). */
   ratio: number
+  minRatio: number
+  maxRatio: number
 }
 
 /**
  * Case 4: requests per second with a valid token through the in-memory
- * adapter. One server, one client per contender, `concurrency` requests in
- * flight at a time; contenders alternate, one warm-up pass is discarded.
+ * adapter. One server, one client per contender. A run sends `requests` per
+ * contender in waves of `concurrency`, the contenders taking turns wave by
+ * wave (in rotating order), so that a noisy neighbour hits them all alike;
+ * each contender's time is the sum of its own waves. Ratios are paired: the
+ * contender against bare axios in the same run. One warm-up run is dropped.
  */
 export async function happyPathCase(
   all: readonly Contender[],
   requests: number,
   concurrency: number,
   runs: number,
+  serverless = false,
 ): Promise<HappyRow[]> {
-  const server = createAuthServer()
-  const transport = new Transport(server)
-  const wire = { baseURL: BASE_URL, adapter: transport.adapter }
   const clients = new Map<ContenderId, Client>()
-  for (const contender of all)
-    clients.set(contender.id, await contender.create(wire, await login(wire)))
+  if (serverless) {
+    // No server at all: what is left is each client's own cost per request.
+    const wire = { baseURL: BASE_URL, adapter: noopAdapter }
+    for (const contender of all)
+      clients.set(contender.id, await contender.create(wire, fakeTokens))
+  } else {
+    const transport = new Transport(createAuthServer())
+    const wire = { baseURL: BASE_URL, adapter: transport.adapter }
+    for (const contender of all)
+      clients.set(contender.id, await contender.create(wire, await login(wire)))
+  }
 
-  const samples = new Map<ContenderId, number[]>(all.map((c) => [c.id, []]))
+  const rps = new Map<ContenderId, number[]>(all.map((c) => [c.id, []]))
+  const ratios = new Map<ContenderId, number[]>(all.map((c) => [c.id, []]))
+  const waves = Math.ceil(requests / concurrency)
   for (let run = -1; run < runs; run++) {
-    for (const contender of rotate(all, run + 1)) {
-      const client = clients.get(contender.id)!
-      let ok = 0
-      const start = performance.now()
-      for (let sent = 0; sent < requests; sent += concurrency) {
-        const wave = await burst(client, Math.min(concurrency, requests - sent))
-        ok += served(wave)
-      }
-      const seconds = (performance.now() - start) / 1000
-      if (ok !== requests)
-        throw new Error(
-          `bench: ${contender.id} served ${ok}/${requests} on the happy path`,
+    const elapsed = new Map<ContenderId, number>(all.map((c) => [c.id, 0]))
+    for (let wave = 0; wave < waves; wave++) {
+      for (const contender of rotate(all, wave + run + 1)) {
+        const client = clients.get(contender.id)!
+        const start = performance.now()
+        const outcomes = await burst(client, concurrency)
+        elapsed.set(
+          contender.id,
+          elapsed.get(contender.id)! + performance.now() - start,
         )
-      if (run >= 0) samples.get(contender.id)!.push(requests / seconds)
-      await settle(1)
+        if (served(outcomes) !== concurrency)
+          throw new Error(`bench: ${contender.id} failed on the happy path`)
+      }
     }
+    if (run < 0) continue
+    const sent = waves * concurrency
+    const bareRps = sent / (elapsed.get('bare')! / 1000)
+    for (const contender of all) {
+      const value = sent / (elapsed.get(contender.id)! / 1000)
+      rps.get(contender.id)!.push(value)
+      ratios.get(contender.id)!.push(value / bareRps)
+    }
+    progress.log(
+      `${serverless ? 'no-op adapter' : 'happy'} run ${run + 1}: ${all
+        .map((c) => `${c.id} ${ratios.get(c.id)!.at(-1)!.toFixed(3)}×`)
+        .join(', ')}`,
+    )
+    await settle(1)
   }
   for (const client of clients.values()) client.detach()
-  const bare = median(samples.get('bare') ?? [])
   return all.map((c) => {
-    const rps = samples.get(c.id)!
+    const r = rps.get(c.id)!
+    const q = ratios.get(c.id)!
     return {
       contender: c.id,
       runs,
-      requests,
-      rps: median(rps),
-      minRps: Math.min(...rps),
-      maxRps: Math.max(...rps),
-      ratio: median(rps) / bare,
+      requests: waves * concurrency,
+      rps: median(r),
+      minRps: Math.min(...r),
+      maxRps: Math.max(...r),
+      ratio: median(q),
+      minRatio: Math.min(...q),
+      maxRatio: Math.max(...q),
     }
   })
 }
@@ -140,6 +190,9 @@ export async function drainCase(
       )
       sample.latency.push(answered - Math.max(arrived, released))
       sample.minServed = Math.min(sample.minServed, served(outcomes))
+      progress.log(
+        `drain ${contender.id}: ${sample.drain.at(-1)!.toFixed(0)} ms`,
+      )
       client.detach()
     }
   }
