@@ -176,7 +176,6 @@ export function createSession(options: SessionOptions): Session {
 
   const run = async (f: Flight, current: TokenSet) => {
     for (let attempt = 0; ; attempt++) {
-      let error: RefreshError
       try {
         const body = await withDeadline(
           (f.controller = new AbortController()),
@@ -198,25 +197,25 @@ export function createSession(options: SessionOptions): Session {
         // By name: a second copy of this package (ESM next to CJS) has its own classes.
         const malformed =
           isTokenflightError(e) && e.name === 'InvalidTokenResponseError'
-        error = malformed
+        const error = malformed
           ? new RefreshError('Token refresh answered an invalid body', {
               cause: e,
               terminal: false,
             })
           : toRefreshError(e, isTerminal)
-        if (!malformed && !error.terminal && attempt < attempts) {
-          await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** attempt))
-          if (flight !== f) return
-          continue
+        // Not `attempt >= attempts`: a NaN must mean no retry, not endless ones.
+        if (malformed || error.terminal || !(attempt < attempts)) {
+          flight = undefined
+          if (error.terminal) {
+            void commit(null, 'expired', error)
+            emit('expired', { error })
+          } else update({ status: 'authenticated', error })
+          emit('refreshFailed', { error })
+          return f.reject(error)
         }
       }
-      flight = undefined
-      if (error.terminal) {
-        void commit(null, 'expired', error)
-        emit('expired', { error })
-      } else update({ status: 'authenticated', error })
-      emit('refreshFailed', { error })
-      return f.reject(error)
+      await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** attempt))
+      if (flight !== f) return
     }
   }
 
@@ -265,8 +264,9 @@ export function createSession(options: SessionOptions): Session {
           storageFailed('get', e)
         },
       )
+    // No listener yet: this only sets the first snapshot.
     else if ((tokens = hydrate(stored)))
-      snapshot = { ...snapshot, status: 'authenticated', tokens }
+      update({ status: 'authenticated', tokens })
   } catch (e) {
     queueMicrotask(() => storageFailed('get', e))
   }

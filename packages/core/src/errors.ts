@@ -16,11 +16,11 @@ export class TokenflightError extends Error {
 /** A refresh failed. `terminal`: the server rejected the refresh token and a new login is needed. */
 export class RefreshError extends TokenflightError {
   override name = 'RefreshError'
-  readonly terminal: boolean
+  declare readonly terminal: boolean
   /** The HTTP status the refresh endpoint answered with, when there was one. */
-  readonly status: number | undefined
+  declare readonly status: number | undefined
   /** The OAuth2 error code (RFC 6749 §5.2), e.g. 'invalid_grant', when the server sent one. */
-  readonly code: string | undefined
+  declare readonly code: string | undefined
 
   constructor(
     message: string,
@@ -40,7 +40,7 @@ export class RefreshError extends TokenflightError {
 /** The refresh did not answer within `refreshTimeoutMs`; transient. */
 export class RefreshTimeoutError extends RefreshError {
   override name = 'RefreshTimeoutError'
-  readonly timeoutMs: number
+  declare readonly timeoutMs: number
 
   constructor(timeoutMs: number, options?: ErrorOptions) {
     super(`The token refresh did not answer within ${timeoutMs} ms`, {
@@ -69,9 +69,9 @@ export class StorageError extends TokenflightError {
 /** A non-2xx answer from an oauth2Client endpoint. Shaped like HTTP client errors (`status`, `data.error`) so the session classifies it. */
 export class OAuth2HttpError extends TokenflightError {
   override name = 'OAuth2HttpError'
-  readonly status: number
+  declare readonly status: number
   /** The server's RFC 6749 §5.2 body fields, never a token. */
-  readonly data: { error?: string; error_description?: string }
+  declare readonly data: { error?: string; error_description?: string }
 
   constructor(
     endpoint: string,

@@ -28,15 +28,15 @@ export function normalizeTokenResponse(
     camel: string,
     snake: string,
     valid: (value: unknown) => boolean,
+    required?: boolean,
   ) => {
     const name = raw ? snake : camel
     const value = b[name]
-    if (value != null && !valid(value)) invalid(name)
+    if (value != null ? !valid(value) : required) invalid(name)
     return value ?? undefined
   }
   const tokens: TokenSet = {
-    accessToken: (read('accessToken', 'access_token', isText) ??
-      invalid(raw ? 'access_token' : 'accessToken')) as string,
+    accessToken: read('accessToken', 'access_token', isText, true) as string,
   }
   const refreshToken = read('refreshToken', 'refresh_token', isText)
   if (refreshToken) tokens.refreshToken = refreshToken as string
@@ -48,16 +48,15 @@ export function normalizeTokenResponse(
     )
   )
     tokens.tokenType = 'Bearer'
-  let expires = read('expiresAt', 'expires_in', (v) =>
-    raw && typeof v === 'string' ? /^[1-9]\d*$/.test(v) : Number.isFinite(v),
+  // expires_in: seconds from receipt, > 0; expiresAt: epoch ms, as stored.
+  const expires = read('expiresAt', 'expires_in', (v) =>
+    typeof v === 'string'
+      ? raw && /^[1-9]\d*$/.test(v)
+      : Number.isFinite(v) && (!raw || (v as number) > 0),
   )
-  if (expires !== undefined) {
-    expires = Number(expires)
-    if (raw) {
-      if (!((expires as number) > 0)) invalid('expires_in')
-      expires = receivedAt + (expires as number) * 1000
-    }
-    tokens.expiresAt = expires as number
-  }
+  if (expires !== undefined)
+    tokens.expiresAt = raw
+      ? receivedAt + Number(expires) * 1000
+      : (expires as number)
   return tokens
 }
