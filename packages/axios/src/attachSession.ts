@@ -68,16 +68,14 @@ export function attachSession(
     statusCodes = [401],
     shouldRefresh = () => true,
     headerName = 'Authorization',
+    allowedOrigins,
   } = options
-  const listed = options.allowedOrigins ?? [
-    instance.defaults.baseURL,
-    pageHref(),
-  ]
+  const listed = allowedOrigins ?? [instance.defaults.baseURL, pageHref()]
   const allowed = listed.flatMap((entry) =>
     typeof entry === 'string' ? (originOf(entry) ?? []) : (entry ?? []),
   )
   // An entry that is no URL, or (outside a browser) no baseURL: better now than no token later.
-  if (allowed.length < (options.allowedOrigins?.length ?? 1))
+  if (allowed.length < (allowedOrigins?.length ?? 1))
     throw new TokenflightError(
       'attachSession needs an absolute baseURL or valid allowedOrigins',
     )

@@ -241,22 +241,14 @@ export function createSession(options: SessionOptions): Session {
 
   // Hydration: a sync storage is read before createSession returns; an async one is
   // awaited by getAccessToken, refresh and login, and loses to any token change made meanwhile.
-  const hydrate = (stored: unknown) => {
-    try {
-      return stored ? normalizeTokenResponse(stored, now()) : null
-    } catch (e) {
-      // Reported once createSession has returned, so that handlers can listen.
-      queueMicrotask(() => storageFailed('get', e))
-      return null
-    }
-  }
+  const hydrate = (stored: unknown) =>
+    stored ? normalizeTokenResponse(stored, now()) : null
   try {
     const stored = storage.get()
     if (stored && 'then' in stored)
-      hydrating = stored.then(
-        (value) => {
+      hydrating = stored.then(hydrate).then(
+        (next) => {
           hydrating = undefined
-          const next = hydrate(value)
           if (next && !epoch) void commit(next, 'authenticated', null, false)
         },
         (e: unknown) => {
@@ -268,6 +260,7 @@ export function createSession(options: SessionOptions): Session {
     else if ((tokens = hydrate(stored)))
       update({ status: 'authenticated', tokens })
   } catch (e) {
+    // Reported once createSession has returned, so that handlers can listen.
     queueMicrotask(() => storageFailed('get', e))
   }
 

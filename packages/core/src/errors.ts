@@ -43,7 +43,7 @@ export class RefreshTimeoutError extends RefreshError {
   declare readonly timeoutMs: number
 
   constructor(timeoutMs: number, options?: ErrorOptions) {
-    super(`The token refresh did not answer within ${timeoutMs} ms`, {
+    super(`Token refresh timed out after ${timeoutMs} ms`, {
       ...options,
       terminal: false,
     })
