@@ -382,12 +382,30 @@ Written by \`pnpm bench\` (bench/src/run.ts)${quick ? ' — **BENCH_QUICK smoke 
 | CPU | ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} |
 | Memory | ${fmt.int(os.totalmem() / 2 ** 20)} MiB |
 | Run time | ${seconds.toFixed(0)} s |
-| Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), drain ${plan.drainRuns} |
+| Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns} |
 
 Contenders run side by side in one process, in rotating order, against the same
 \`@tokenflight/mock-server\` (default options: 900 s access tokens, refresh-token
 rotation, reuse interval 0 — a replayed refresh token revokes its family).
 Counts are the worst run; times and heap are medians.
+
+Reading notes:
+- The naive interceptor sends one refresh per 401 with the same refresh token:
+  the second one is a replay, the server revokes the family and every request
+  fails. Against a server without rotation it would serve the burst with N
+  refreshes instead of one.
+- axios-auth-refresh with its defaults pauses the instance while it refreshes
+  and hands every 401 that arrives meanwhile straight back to the caller; with
+  \`deduplicateRefresh: false\` it shares the pending refresh but refreshes again
+  for 401s that arrive after it (cases 2 and the socket run).
+- Heap: the bare-axios baseline parks its requests inside the server (the
+  request object and the gate are alive), while a client waiting for a refresh
+  holds its 401 response instead, so "extra" can be negative. The column
+  against axios-auth-refresh (deduplicateRefresh: false), which waits the same
+  way, isolates what the waiting logic itself keeps.
+- Happy-path ratios move by a few percent from run to run on a shared machine;
+  the min–max column shows how much. Case 4b removes the server to show each
+  client's own cost per request.
 `
 const body = sections
   .map(([title, text]) => `## ${title}\n\n${text}\n`)
