@@ -125,7 +125,7 @@ function barRows(): Bar[] {
     {
       bar: 'N/N served',
       figure: bursts
-        .map((r) => `${where(r)}: ${r.minServed}/${r.n}`)
+        .map((r) => `${where(r)}: ${fmt.int(r.minServed)}/${fmt.int(r.n)}`)
         .join('; '),
       met: bursts.every((r) => r.minServed === r.n),
     },
