@@ -113,12 +113,12 @@ export function createSession(options: SessionOptions): Session {
   }
 
   const update = (patch: Partial<SessionSnapshot>) => {
-    const next = { ...snapshot, ...patch }
-    const keys = Object.keys(next) as Array<keyof SessionSnapshot>
-    if (keys.some((key) => next[key] !== snapshot[key])) {
-      snapshot = next
-      emit('')
-    }
+    let key: keyof SessionSnapshot
+    for (key in patch)
+      if (patch[key] !== snapshot[key]) {
+        snapshot = { ...snapshot, ...patch }
+        return emit('')
+      }
   }
 
   const storageFailed = (operation: 'get' | 'set', cause: unknown) =>
@@ -149,7 +149,7 @@ export function createSession(options: SessionOptions): Session {
     if (store)
       writes = writes
         .then(() => storage.set(next))
-        .then(undefined, (e: unknown) => storageFailed('set', e))
+        .catch((e: unknown) => storageFailed('set', e))
     return writes
   }
 
@@ -184,8 +184,7 @@ export function createSession(options: SessionOptions): Session {
         const next = normalizeTokenResponse(body, now())
         if (flight !== f) return
         // RFC 6749 §6: no new refresh token means the old one stays valid.
-        if (!next.refreshToken && current.refreshToken)
-          next.refreshToken = current.refreshToken
+        if (current.refreshToken) next.refreshToken ??= current.refreshToken
         flight = undefined
         void commit(next, 'authenticated')
         emit('refreshed', { generation, expiresAt: next.expiresAt })
@@ -278,21 +277,19 @@ export function createSession(options: SessionOptions): Session {
         flight ??
         // refreshLeewayMs 0 turns this off entirely (say, for an unreliable clock).
         (current &&
-        refreshLeewayMs > 0 &&
-        left < refreshLeewayMs &&
-        !(current === keep && left > 0)
-          ? start(current, true)
-          : undefined)
+          refreshLeewayMs > 0 &&
+          left < refreshLeewayMs &&
+          !(current === keep && left > 0) &&
+          start(current, true))
       if (!f) return current?.accessToken ?? null
       try {
         return (await f.promise).accessToken
       } catch (e) {
         // A proactive refresh failed transiently: the current token works until it
         // expires, and is used as is until then (no new round of retries per call).
+        // Transiently: a terminal failure or a logout has cleared `tokens` by now.
         if (
           f.proactive &&
-          e instanceof RefreshError &&
-          !e.terminal &&
           current === tokens &&
           (current?.expiresAt ?? 0) > now()
         )
