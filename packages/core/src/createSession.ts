@@ -13,7 +13,6 @@ import type {
   SessionEvents,
   SessionOptions,
   SessionSnapshot,
-  SessionStatus,
   TokenSet,
 } from './types'
 
@@ -127,10 +126,12 @@ export function createSession(options: SessionOptions): Session {
       operation,
     })
 
-  /** Replaces the tokens; a refresh still in flight is superseded. */
+  /**
+   * Replaces the tokens; a refresh still in flight is superseded. The status follows:
+   * authenticated with tokens, expired when cleared by a (terminal) error, else anonymous.
+   */
   const commit = (
     next: TokenSet | null,
-    status: SessionStatus,
     error: TokenflightError | null = null,
     store = true,
   ) => {
@@ -139,7 +140,12 @@ export function createSession(options: SessionOptions): Session {
     epoch++
     if (next || tokens) generation++
     tokens = next
-    update({ status, tokens, generation, error })
+    update({
+      status: next ? 'authenticated' : error ? 'expired' : 'anonymous',
+      tokens,
+      generation,
+      error,
+    })
     if (superseded) {
       superseded.controller?.abort()
       if (next) superseded.resolve(next)
@@ -186,7 +192,7 @@ export function createSession(options: SessionOptions): Session {
         // RFC 6749 §6: no new refresh token means the old one stays valid.
         if (current.refreshToken) next.refreshToken ??= current.refreshToken
         flight = undefined
-        void commit(next, 'authenticated')
+        void commit(next)
         emit('refreshed', { generation, expiresAt: next.expiresAt })
         return f.resolve(next)
       } catch (e) {
@@ -206,7 +212,7 @@ export function createSession(options: SessionOptions): Session {
         if (malformed || error.terminal || !(attempt < attempts)) {
           flight = undefined
           if (error.terminal) {
-            void commit(null, 'expired', error)
+            void commit(null, error)
             emit('expired', { error })
           } else update({ status: 'authenticated', error })
           emit('refreshFailed', { error })
@@ -248,7 +254,7 @@ export function createSession(options: SessionOptions): Session {
       hydrating = stored.then(hydrate).then(
         (next) => {
           hydrating = undefined
-          if (next && !epoch) void commit(next, 'authenticated', null, false)
+          if (next && !epoch) void commit(next, null, false)
         },
         (e: unknown) => {
           hydrating = undefined
@@ -299,10 +305,7 @@ export function createSession(options: SessionOptions): Session {
     },
 
     async setTokens(next) {
-      await commit(
-        next === null ? null : normalizeTokenResponse(next, now()),
-        next === null ? 'anonymous' : 'authenticated',
-      )
+      await commit(next === null ? null : normalizeTokenResponse(next, now()))
     },
 
     async login(credentials) {
@@ -316,14 +319,14 @@ export function createSession(options: SessionOptions): Session {
       const next = normalizeTokenResponse(body, now())
       // A logout or another token change happened meanwhile: it wins.
       if (epoch !== before) throw sessionEnded()
-      await commit(next, 'authenticated')
+      await commit(next)
       return next
     },
 
     async logout() {
       const old = tokens
       const { logout } = options
-      const cleared = commit(null, 'anonymous')
+      const cleared = commit(null)
       emit('loggedOut', { generation })
       await cleared
       if (old && logout)
