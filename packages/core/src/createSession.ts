@@ -203,7 +203,7 @@ export function createSession(options: SessionOptions): Session {
         const malformed =
           isTokenflightError(e) && e.name === 'InvalidTokenResponseError'
         const error = malformed
-          ? new RefreshError('Token refresh answered an invalid body', {
+          ? new RefreshError('Token refresh failed: invalid token response', {
               cause: e,
               terminal: false,
             })

@@ -33,7 +33,7 @@ export function normalizeTokenResponse(
     const name = raw ? snake : camel
     const value = b[name]
     if (value != null ? !valid(value) : required) invalid(name)
-    return value ?? undefined
+    return value
   }
   const tokens: TokenSet = {
     accessToken: read('accessToken', 'access_token', isText, true) as string,
@@ -54,7 +54,7 @@ export function normalizeTokenResponse(
       ? raw && /^[1-9]\d*$/.test(v)
       : Number.isFinite(v) && (!raw || (v as number) > 0),
   )
-  if (expires !== undefined)
+  if (expires != null)
     tokens.expiresAt = raw
       ? receivedAt + Number(expires) * 1000
       : (expires as number)
