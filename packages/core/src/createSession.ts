@@ -183,11 +183,12 @@ export function createSession(options: SessionOptions): Session {
   const run = async (f: Flight, current: TokenSet) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        const body = await withDeadline(
-          (f.controller = new AbortController()),
-          (signal) => options.refresh({ tokens: current, signal }),
+        const next = normalizeTokenResponse(
+          await withDeadline((f.controller = new AbortController()), (signal) =>
+            options.refresh({ tokens: current, signal }),
+          ),
+          now(),
         )
-        const next = normalizeTokenResponse(body, now())
         if (flight !== f) return
         // RFC 6749 §6: no new refresh token means the old one stays valid.
         if (current.refreshToken) next.refreshToken ??= current.refreshToken

@@ -88,7 +88,6 @@ export class OAuth2HttpError extends TokenflightError {
 export function isTokenflightError(error: unknown): error is TokenflightError {
   return (
     typeof error === 'object' &&
-    error !== null &&
-    (error as { [brand]?: unknown })[brand] === true
+    (error as { [brand]?: unknown } | null)?.[brand] === true
   )
 }
