@@ -6,7 +6,6 @@ import {
   TokenflightError,
   isTokenflightError,
 } from './errors'
-import { memoryStorage } from './memoryStorage'
 import { normalizeTokenResponse } from './normalizeTokenResponse'
 import type {
   Session,
@@ -64,7 +63,8 @@ function toRefreshError(
 /** Creates the observable session that owns the tokens and runs single-flight refreshes. */
 export function createSession(options: SessionOptions): Session {
   const {
-    storage = memoryStorage(),
+    // No storage: the tokens live in memory only, which is what memoryStorage() does.
+    storage,
     refreshTimeoutMs = 10_000,
     refreshLeewayMs = 30_000,
     retry: { attempts = 2, baseDelayMs = 250 } = {},
@@ -154,7 +154,7 @@ export function createSession(options: SessionOptions): Session {
     // Chained, so that an async storage sees the writes in order.
     if (store)
       writes = writes
-        .then(() => storage.set(next))
+        .then(() => storage?.set(next))
         .catch((e: unknown) => storageFailed('set', e))
     return writes
   }
@@ -250,7 +250,7 @@ export function createSession(options: SessionOptions): Session {
   const hydrate = (stored: unknown) =>
     stored ? normalizeTokenResponse(stored, now()) : null
   try {
-    const stored = storage.get()
+    const stored = storage?.get()
     if (stored && 'then' in stored)
       hydrating = stored.then(hydrate).then(
         (next) => {
