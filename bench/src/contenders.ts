@@ -21,7 +21,7 @@ export type TokenBody = {
 }
 
 export type ContenderId =
-  'tokenflight' | 'aar' | 'aar-no-dedupe' | 'naive' | 'bare'
+  'tokenflight' | 'aar' | 'aar-no-dedupe' | 'naive' | 'bare' | 'bare-control'
 
 export type Client = { http: AxiosInstance; detach: () => void }
 
@@ -174,12 +174,20 @@ const bare: Contender = {
   },
 }
 
+/** A second bare axios: its ratio to the first is the noise floor of a paired measurement. */
+const bareControl: Contender = {
+  ...bare,
+  id: 'bare-control',
+  label: 'bare axios again (A/A control)',
+}
+
 export const contenders = {
   tokenflight,
   aar: axiosAuthRefresh(true),
   aarNoDedupe: axiosAuthRefresh(false),
   naive,
   bare,
+  bareControl,
 } as const
 
 /** The contenders that refresh, in table order. */

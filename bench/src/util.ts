@@ -73,3 +73,30 @@ export const fmt = {
 
 /** Where the cases report each measurement as it finishes (run.ts prints them). */
 export const progress = { log: (_line: string): void => {} }
+
+/** A small seeded PRNG (mulberry32), so that a run's order can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** A shuffled copy (Fisher–Yates). */
+export function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((x, y) => x - y)
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}

@@ -8,7 +8,17 @@ import type {
   TokenBody,
 } from '../contenders.ts'
 import { Transport } from '../transport.ts'
-import { deferred, median, progress, rotate, settle, waitFor } from '../util.ts'
+import {
+  deferred,
+  median,
+  progress,
+  quantile,
+  rotate,
+  seededRandom,
+  settle,
+  shuffle,
+  waitFor,
+} from '../util.ts'
 import {
   BASE_URL,
   burst,
@@ -37,24 +47,27 @@ const fakeTokens: TokenBody = {
 export type HappyRow = {
   contender: ContenderId
   runs: number
+  /** Requests per contender per run. */
   requests: number
-  /** Median requests per second. */
+  /** Median requests per second over runs (wall clock). */
   rps: number
   minRps: number
   maxRps: number
   /** Median over runs of (this contender's rps / bare axios' rps in the same run). */
   ratio: number
-  minRatio: number
-  maxRatio: number
+  /** Interquartile range of the per-run ratios. */
+  p25Ratio: number
+  p75Ratio: number
 }
 
 /**
  * Case 4: requests per second with a valid token through the in-memory
  * adapter. One server, one client per contender. A run sends `requests` per
- * contender in waves of `concurrency`, the contenders taking turns wave by
- * wave (in rotating order), so that a noisy neighbour hits them all alike;
- * each contender's time is the sum of its own waves. Ratios are paired: the
- * contender against bare axios in the same run. One warm-up run is dropped.
+ * contender in waves of `concurrency`; before every wave the contenders are
+ * shuffled (seeded), so that neither a noisy neighbour nor the garbage
+ * collector's rhythm (a scavenge every few waves) lines up with one of them.
+ * Each contender's time is the sum of its own waves; ratios are paired with
+ * bare axios in the same run. One warm-up run is dropped.
  */
 export async function happyPathCase(
   all: readonly Contender[],
@@ -76,13 +89,14 @@ export async function happyPathCase(
       clients.set(contender.id, await contender.create(wire, await login(wire)))
   }
 
+  const random = seededRandom(0x7f4a7c15)
   const rps = new Map<ContenderId, number[]>(all.map((c) => [c.id, []]))
   const ratios = new Map<ContenderId, number[]>(all.map((c) => [c.id, []]))
   const waves = Math.ceil(requests / concurrency)
   for (let run = -1; run < runs; run++) {
     const elapsed = new Map<ContenderId, number>(all.map((c) => [c.id, 0]))
     for (let wave = 0; wave < waves; wave++) {
-      for (const contender of rotate(all, wave + run + 1)) {
+      for (const contender of shuffle(all, random)) {
         const client = clients.get(contender.id)!
         const start = performance.now()
         const outcomes = await burst(client, concurrency)
@@ -96,11 +110,10 @@ export async function happyPathCase(
     }
     if (run < 0) continue
     const sent = waves * concurrency
-    const bareRps = sent / (elapsed.get('bare')! / 1000)
+    const bare = elapsed.get('bare')!
     for (const contender of all) {
-      const value = sent / (elapsed.get(contender.id)! / 1000)
-      rps.get(contender.id)!.push(value)
-      ratios.get(contender.id)!.push(value / bareRps)
+      rps.get(contender.id)!.push(sent / (elapsed.get(contender.id)! / 1000))
+      ratios.get(contender.id)!.push(bare / elapsed.get(contender.id)!)
     }
     progress.log(
       `${serverless ? 'no-op adapter' : 'happy'} run ${run + 1}: ${all
@@ -121,8 +134,8 @@ export async function happyPathCase(
       minRps: Math.min(...r),
       maxRps: Math.max(...r),
       ratio: median(q),
-      minRatio: Math.min(...q),
-      maxRatio: Math.max(...q),
+      p25Ratio: quantile(q, 0.25),
+      p75Ratio: quantile(q, 0.75),
     }
   })
 }
