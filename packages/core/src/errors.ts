@@ -78,8 +78,9 @@ export class OAuth2HttpError extends TokenflightError {
     status: number,
     data: { error?: string; error_description?: string },
   ) {
-    const code = data.error ? ` (${data.error})` : ''
-    super(`${endpoint} answered ${status}${code}`)
+    super(
+      `${endpoint} answered ${status}${data.error ? ` (${data.error})` : ''}`,
+    )
     this.status = status
     this.data = data
   }

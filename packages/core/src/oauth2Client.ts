@@ -3,7 +3,12 @@ import {
   OAuth2HttpError,
   TokenflightError,
 } from './errors'
-import type { LoginContext, LogoutContext, RefreshContext } from './types'
+import type {
+  LoginContext,
+  LogoutContext,
+  RefreshContext,
+  TokenSet,
+} from './types'
 
 export type OAuth2ClientOptions = {
   /** e.g. 'https://api.example.com' or '' for same-origin paths. */
@@ -38,6 +43,10 @@ export function oauth2Client({
   refreshBody = 'json',
   fetch: customFetch,
 }: OAuth2ClientOptions): OAuth2Client {
+  // No refresh token: the server keeps it in an httpOnly cookie, which fetch sends.
+  const grant = ({ refreshToken }: TokenSet): Record<string, string> =>
+    refreshToken ? { refresh_token: refreshToken } : {}
+
   /** POSTs `body` (a form, or JSON); resolves with the parsed JSON answer. */
   const post = async (
     path: string,
@@ -107,27 +116,21 @@ export function oauth2Client({
       )
     },
 
-    async refresh({ tokens: { refreshToken }, signal }) {
-      // No refresh token: the server keeps it in an httpOnly cookie, which fetch sends.
-      const grant: Record<string, string> = refreshToken
-        ? { refresh_token: refreshToken }
-        : {}
+    async refresh({ tokens, signal }) {
       return post(
         refreshPath,
         refreshBody === 'form'
-          ? new URLSearchParams({ grant_type: 'refresh_token', ...grant })
-          : grant,
+          ? new URLSearchParams({
+              grant_type: 'refresh_token',
+              ...grant(tokens),
+            })
+          : grant(tokens),
         signal,
       )
     },
 
-    async logout({ tokens: { accessToken, refreshToken }, signal }) {
-      await post(
-        logoutPath,
-        refreshToken ? { refresh_token: refreshToken } : {},
-        signal,
-        accessToken,
-      )
+    async logout({ tokens, signal }) {
+      await post(logoutPath, grant(tokens), signal, tokens.accessToken)
     },
   }
 }
