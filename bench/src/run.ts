@@ -436,6 +436,9 @@ Reading notes:
 const body = sections
   .map(([title, text]) => `## ${title}\n\n${text}\n`)
   .join('\n')
-const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'RESULTS.md')
+// A smoke run must never overwrite the real results.
+const out = quick
+  ? join(os.tmpdir(), 'tokenflight-bench-RESULTS.quick.md')
+  : join(dirname(fileURLToPath(import.meta.url)), '..', 'RESULTS.md')
 await writeFile(out, `${header}\n${body}`)
 log(`wrote ${out}`)
