@@ -17,7 +17,7 @@ import type { SizeRow } from './size.ts'
 import { table } from './table.ts'
 import { fmt, hasGc, progress } from './util.ts'
 
-// BENCH_QUICK=1: a smoke run with small numbers (it still writes RESULTS.md, marked as such).
+// BENCH_QUICK=1: a smoke run with small numbers, written to the temp directory.
 const quick = process.env.BENCH_QUICK === '1'
 const plan = {
   burstSizes: quick ? [10, 100] : [10, 100, 1_000, 10_000],
@@ -179,6 +179,14 @@ function barRows(): Bar[] {
       // 1 KB read strictly as 1,000 bytes, as size-limit reads its budgets.
       met: extra <= 1000,
     },
+    // The size budgets of /.size-limit.json, which CI enforces.
+    ...sizeRows
+      .filter((r) => r.limit !== undefined)
+      .map((r) => ({
+        bar: `${r.name} ≤ ${fmt.kb(r.limit!)} min+gz`,
+        figure: `${fmt.kb(r.bytes)} (${fmt.int(r.bytes)} B)`,
+        met: r.passed === true,
+      })),
   ]
 }
 
