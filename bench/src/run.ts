@@ -32,7 +32,7 @@ const plan = {
   happyRuns: quick ? 3 : 21,
   overheadRuns: quick ? 3 : 9,
   drainN: 1_000,
-  drainRuns: quick ? 1 : 5,
+  drainRuns: quick ? 1 : 9,
   wireN: 100,
   wireRuns: quick ? 1 : 3,
 }
@@ -93,7 +93,8 @@ log('done')
 
 // ---- bars ------------------------------------------------------------------
 
-type Bar = { bar: string; figure: string; met: boolean }
+/** borderline: the spread of the measurement straddles the target. */
+type Bar = { bar: string; figure: string; met: boolean; borderline?: boolean }
 
 const tf = <R extends { contender: ContenderId }>(rows: R[]) =>
   rows.filter((r) => r.contender === 'tokenflight')
@@ -161,6 +162,7 @@ function barRows(): Bar[] {
         bareOf(happyRows)!.rps,
       )} req/s; IQR ${fmt.ratio(happy.p25Ratio)} – ${fmt.ratio(happy.p75Ratio)}; A/A control ${fmt.ratio(control?.ratio ?? Number.NaN)}; without a server: +${(1e6 / overheadTf.rps - 1e6 / overheadBare.rps).toFixed(2)} µs per request)`,
       met: happy.ratio >= 0.97,
+      borderline: happy.p25Ratio < 0.97 && happy.p75Ratio >= 0.97,
     },
     {
       bar: 'drain ≤ 1.2× bare axios + refresh latency (N = 1,000)',
@@ -204,7 +206,11 @@ section(
   'Bars (tokenflight)',
   table(
     ['Bar', 'Measured', 'Met?'],
-    bars.map((b) => [b.bar, b.figure, b.met ? 'met' : '**missed**']),
+    bars.map((b) => [
+      b.bar,
+      b.figure,
+      `${b.met ? 'met' : '**missed**'}${b.borderline ? ' (borderline: the IQR straddles the bar)' : ''}`,
+    ]),
   ),
 )
 
