@@ -236,6 +236,16 @@ export function createSession(options: SessionOptions): Session {
     return f
   }
 
+  // The token must be refreshed before use: inside the leeway (0 turns this off, say for
+  // an unreliable clock), unless kept after a failed early refresh and not expired yet.
+  const due = (
+    current: TokenSet,
+    left = (current.expiresAt ?? Infinity) - now(),
+  ) =>
+    refreshLeewayMs > 0 &&
+    left < refreshLeewayMs &&
+    !(current === keep && left > 0)
+
   const refresh = (): Promise<TokenSet> =>
     flight
       ? flight.promise
@@ -279,15 +289,7 @@ export function createSession(options: SessionOptions): Session {
     async getAccessToken() {
       if (hydrating) await hydrating
       const current = tokens
-      const left = (current?.expiresAt ?? Infinity) - now()
-      const f =
-        flight ??
-        // refreshLeewayMs 0 turns this off entirely (say, for an unreliable clock).
-        (current &&
-          refreshLeewayMs > 0 &&
-          left < refreshLeewayMs &&
-          !(current === keep && left > 0) &&
-          start(current, true))
+      const f = flight ?? (current && due(current) && start(current, true))
       if (!f) return current?.accessToken ?? null
       try {
         return (await f.promise).accessToken
@@ -304,6 +306,9 @@ export function createSession(options: SessionOptions): Session {
         throw e
       }
     },
+
+    peekAccessToken: () =>
+      flight || hydrating || !tokens || due(tokens) ? null : tokens.accessToken,
 
     async setTokens(next) {
       await commit(next === null ? null : normalizeTokenResponse(next, now()))

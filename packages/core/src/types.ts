@@ -79,6 +79,12 @@ export interface Session {
   subscribe(listener: () => void): () => void
   /** Waits for an in-flight refresh; refreshes first inside the leeway. null when anonymous or expired. */
   getAccessToken(): Promise<string | null>
+  /**
+   * The access token when it can be used right now: no refresh in flight or due, nothing
+   * to hydrate; else null, and getAccessToken() is the way. Lets a client skip a promise
+   * per request. Optional, so that a hand-written Session need not have it.
+   */
+  peekAccessToken?(): string | null
   /** Single-flight: concurrent callers share one call. */
   refresh(): Promise<TokenSet>
   setTokens(tokens: TokenSet | unknown | null): Promise<void>

@@ -794,6 +794,86 @@ describe('getAccessToken', () => {
   })
 })
 
+describe('peekAccessToken', () => {
+  const body = { access_token: 'access-1', refresh_token: 'r', expires_in: 300 }
+
+  it('is the token only while getAccessToken would return it without waiting', async () => {
+    let now = T0
+    const answer = gate<unknown>()
+    const refresh = vi.fn(() => answer.promise)
+    const session = createSession({ refresh, now: () => now })
+    expect(session.peekAccessToken?.()).toBeNull()
+
+    await session.setTokens(body)
+    expect(session.peekAccessToken?.()).toBe('access-1')
+    now += 269_000 // 31 s left
+    expect(session.peekAccessToken?.()).toBe('access-1')
+    now += 2_000 // 29 s left: inside the leeway, where getAccessToken refreshes first
+    expect(session.peekAccessToken?.()).toBeNull()
+    expect(refresh).not.toHaveBeenCalled() // peeking never starts a refresh
+
+    const token = session.getAccessToken()
+    expect(session.peekAccessToken?.()).toBeNull() // refreshing
+    answer.open({ access_token: 'access-2', expires_in: 900 })
+    expect(await token).toBe('access-2')
+    expect(session.peekAccessToken?.()).toBe('access-2')
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+
+  it('is null while refresh() runs, and after a terminal failure', async () => {
+    const answer = gate<unknown>()
+    const session = createSession({ refresh: () => answer.promise })
+    await session.setTokens(body)
+    const refreshed = session.refresh()
+    expect(session.peekAccessToken?.()).toBeNull()
+    answer.fail(httpError(400, { error: 'invalid_grant' }))
+    await expect(refreshed).rejects.toThrow(RefreshError)
+    expect(session.getSnapshot().status).toBe('expired')
+    expect(session.peekAccessToken?.()).toBeNull()
+  })
+
+  it('is the token even past expiry with refreshLeewayMs: 0, as getAccessToken is', async () => {
+    let now = T0
+    const session = createSession({
+      refresh: async () => fresh,
+      now: () => now,
+      refreshLeewayMs: 0,
+    })
+    await session.setTokens(body)
+    now += 301_000
+    expect(session.peekAccessToken?.()).toBe('access-1')
+  })
+
+  it('is null until an async storage has been read', async () => {
+    const stored = gate<TokenSet | null>()
+    const session = createSession({
+      refresh: async () => fresh,
+      storage: { get: () => stored.promise, set: () => {} },
+    })
+    expect(session.peekAccessToken?.()).toBeNull()
+    stored.open({ accessToken: 'stored' })
+    expect(await session.getAccessToken()).toBe('stored')
+    expect(session.peekAccessToken?.()).toBe('stored')
+  })
+
+  it('keeps a token whose early refresh failed transiently, until it expires', async () => {
+    let now = T0
+    const refresh = vi.fn(fail(httpError(503)))
+    const session = createSession({
+      refresh,
+      now: () => now,
+      retry: { attempts: 0, baseDelayMs: 1 },
+    })
+    await session.setTokens(body)
+    now += 280_000 // 20 s left
+    expect(await session.getAccessToken()).toBe('access-1')
+    expect(session.peekAccessToken?.()).toBe('access-1')
+    now += 20_000 // expired
+    expect(session.peekAccessToken?.()).toBeNull()
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+})
+
 describe('logout', () => {
   it('during a refresh: anonymous at once, waiters reject, the late result is discarded', async () => {
     const answer = gate<unknown>()
