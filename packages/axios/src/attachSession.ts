@@ -79,31 +79,49 @@ export function attachSession(
     throw new TokenflightError(
       'attachSession needs an absolute baseURL or valid allowedOrigins',
     )
-  // The generation of the token each request carried, for requests that may refresh on 401.
-  const sent = new WeakMap<InternalAxiosRequestConfig, number>()
+  // The generation of the token a request carried, for requests that may refresh on 401.
+  // A hidden property of axios' per-request copy of the config (request() merges a new one
+  // every time; the caller's object is never touched): not enumerable, so neither spreads
+  // nor mergeConfig copy it into another request. A WeakMap did the same at about 1 µs a
+  // request, as its entries are ephemerons the garbage collector must trace.
+  const sent = Symbol('tokenflight.generation')
+  type Tracked = InternalAxiosRequestConfig & { [sent]?: number | undefined }
 
-  const { interceptors } = instance
-  const requestId = interceptors.request.use(async (config) => {
-    const origin = requestOrigin(config)
-    if (
-      config.skipAuth ||
-      !origin ||
-      !allowed.some((m) =>
-        typeof m === 'string' ? m === origin : origin.search(m) >= 0,
-      ) ||
-      !(await untilCanceled(session.getAccessToken(), config))
-    )
-      return config
-    // The snapshot, not the awaited value: its token and generation are read together.
+  // The token and the generation it belongs to, read together from one snapshot.
+  const authorize = (config: InternalAxiosRequestConfig) => {
     const { tokens, generation } = session.getSnapshot()
     if (tokens) {
       config.headers.set(
         headerName,
         `${tokens.tokenType ?? 'Bearer'} ${tokens.accessToken}`,
       )
-      if (!config.skipAuthRefresh) sent.set(config, generation)
+      Object.defineProperty(config, sent, {
+        value: config.skipAuthRefresh ? undefined : generation,
+        // Writable and configurable: axios (1.21+) copies a config with a locked property
+        // into a new object before it sends, and error.config is then that copy.
+        writable: true,
+        configurable: true,
+      })
     }
     return config
+  }
+
+  const { interceptors } = instance
+  const requestId = interceptors.request.use((config) => {
+    const origin = requestOrigin(config)
+    if (
+      config.skipAuth ||
+      !origin ||
+      !allowed.some((m) =>
+        typeof m === 'string' ? m === origin : origin.search(m) >= 0,
+      )
+    )
+      return config
+    // A token that needs no wait goes on at once: no promise per request on the happy path.
+    if (session.peekAccessToken?.()) return authorize(config)
+    return untilCanceled(session.getAccessToken(), config).then((token) =>
+      token ? authorize(config) : config,
+    )
   })
 
   const responseId = interceptors.response.use(
@@ -111,7 +129,7 @@ export function attachSession(
     async (error: unknown) => {
       // Whatever the chain rejects with; only axios errors have a config we tracked.
       const { config, response } = (error ?? {}) as Partial<AxiosError>
-      const generation = config && sent.get(config)
+      const generation = (config as Tracked | undefined)?.[sent]
       if (
         !config ||
         generation === undefined ||

@@ -376,6 +376,32 @@ describe('what never refreshes', () => {
     expect(auth.stats.refreshes).toBe(1)
   })
 
+  it('leaves no bookkeeping on error.config that a copy of it would carry', async () => {
+    const { api } = await signIn()
+    const bare = axios.create({ baseURL: API })
+    auth.inject({ endpoint: 'me', kind: 'status', status: 403, times: 2 })
+    const enumerable = (config: object) =>
+      Reflect.ownKeys(config).filter((key) =>
+        Object.prototype.propertyIsEnumerable.call(config, key),
+      )
+
+    // Sent with the token, failed with a status that does not refresh.
+    const error = (await api.get('/me').catch((e: unknown) => e)) as AxiosError
+    const plain = (await bare.get('/me').catch((e: unknown) => e)) as AxiosError
+    expect(error.response?.status).toBe(403)
+    const config = error.config!
+    // Nothing a spread would copy beyond what axios itself puts there.
+    expect(enumerable(config)).toEqual(enumerable(plain.config!))
+    // The app's own retry of a copy, without tokenflight's token: its 401 is the app's
+    // business. Were the generation copied along, tokenflight would refresh for it.
+    config.headers.delete('Authorization')
+    const again = (await api
+      .request({ ...config, skipAuth: true })
+      .catch((e: unknown) => e)) as AxiosError
+    expect(again.response?.status).toBe(401)
+    expect(auth.stats.refreshes).toBe(0)
+  })
+
   it('skipAuth sends no token and never refreshes', async () => {
     const { api } = await signIn()
     const seen = record('/me')
@@ -505,8 +531,9 @@ describe('waiting requests', () => {
 
   it('logout during a refresh rejects the waiting requests with SessionExpiredError', async () => {
     const { api, session, detach } = await signIn()
-    // Observe the moment a request starts waiting for its token.
-    const asked = counter(2)
+    // Observe the moment a request starts waiting for its token: the first one goes out
+    // at once (peekAccessToken), the second asks during the refresh.
+    const asked = counter(1)
     detach()
     attachSession(api, {
       ...session,

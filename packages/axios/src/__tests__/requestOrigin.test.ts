@@ -1,4 +1,5 @@
 import axios from 'axios'
+import type { AxiosRequestConfig } from 'axios'
 import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -74,6 +75,65 @@ describe('requestOrigin resolves like axios', () => {
     ],
   ] as const)('%s', (_, config, origin) => {
     expect(requestOrigin(config)).toBe(origin)
+  })
+})
+
+describe('requestOrigin under a baseURL', () => {
+  const bases = [
+    'https://api.example.com',
+    'https://api.example.com/',
+    'https://api.example.com/v1',
+    'https://api.example.com:8443/v1/',
+    'http://127.0.0.1:4010',
+    'https://api.example.com\\',
+  ]
+  const urls = [
+    '',
+    '/me',
+    'me?x=1',
+    '@evil.example/x',
+    '.evil.example/x',
+    ':8443/x',
+    '\\\\evil.example/x',
+    '%2F%2Fevil.example',
+    '//evil.example/x',
+    'https://evil.example/x',
+  ]
+
+  // Where axios sends it: its own URL building, then the WHATWG parser; no page, no relative URLs.
+  const axiosOrigin = (config: AxiosRequestConfig) => {
+    try {
+      return new URL(axios.getUri(config), globalThis.location?.href).origin
+    } catch {
+      return undefined
+    }
+  }
+
+  it('agrees with where axios sends the request, for every url, cached or not', () => {
+    // Twice over more baseURLs than the cache holds, so hits, misses and clears all happen.
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < 80; i++)
+        for (const base of bases)
+          for (const url of urls)
+            for (const allowAbsoluteUrls of [true, false]) {
+              const baseURL = i
+                ? `${base}${base.endsWith('/') ? '' : '/'}p${i}`
+                : base
+              const config = { baseURL, url, allowAbsoluteUrls }
+              expect(requestOrigin(config), JSON.stringify(config)).toBe(
+                axiosOrigin(config),
+              )
+            }
+  })
+
+  it('gives no origin when baseURL has no host of its own, even where axios would find one', () => {
+    // 'https:' + '/' + 'evil.example' parses as https://evil.example: no token goes there.
+    expect(
+      requestOrigin({ baseURL: 'https:', url: 'evil.example/x' }),
+    ).toBeUndefined()
+    expect(
+      requestOrigin({ baseURL: 'https://', url: 'evil.example/x' }),
+    ).toBeUndefined()
   })
 })
 
