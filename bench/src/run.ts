@@ -181,14 +181,20 @@ function barRows(): Bar[] {
       // 1 KB read strictly as 1,000 bytes, as size-limit reads its budgets.
       met: extra <= 1000,
     },
-    // The size budgets of /.size-limit.json, which CI enforces.
+    // The issue's bars (core + axios ≤ 3 kB, react ≤ 1 kB) over the rows CI checks. CI's
+    // own limit for the whole core + axios API is looser: a ceiling against growth, not the bar.
     ...sizeRows
       .filter((r) => r.limit !== undefined)
-      .map((r) => ({
-        bar: `${r.name} ≤ ${fmt.kb(r.limit!)} min+gz`,
-        figure: `${fmt.kb(r.bytes)} (${fmt.int(r.bytes)} B)`,
-        met: r.passed === true,
-      })),
+      .map((r) => {
+        const target = r.name.includes('react') ? 1000 : 3000
+        return {
+          bar: `${r.name} ≤ ${fmt.kb(target)} min+gz`,
+          figure:
+            `${fmt.kb(r.bytes)} (${fmt.int(r.bytes)} B)` +
+            (r.limit === target ? '' : `; CI ceiling ${fmt.kb(r.limit!)}`),
+          met: r.bytes <= target,
+        }
+      }),
   ]
 }
 
