@@ -9,6 +9,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/coverage/**',
       'demo/web/public/mockServiceWorker.js',
+      '.tools/**',
     ],
   },
   js.configs.recommended,

@@ -7,18 +7,36 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
 
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+# System packages from Debian, only those that are missing. apt-get needs root: as another
+# user the script asks sudo, and says so first.
+ensure_apt() {
+  local missing=()
+  for spec in "$@"; do
+    local pkg=${spec%%:*} probe=${spec#*:}
+    if ! eval "$probe" >/dev/null 2>&1; then missing+=("$pkg"); fi
+  done
+  [ "${#missing[@]}" -eq 0 ] && return
+  echo "› installing ${missing[*]} (Debian) for the tests"
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    echo "  (apt-get needs root: running it through sudo)"
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# A pinned pnpm in .tools/, installed from npm into this checkout: nothing global changes
+# (no npm install -g, no corepack), and every script below finds it first on PATH.
 ensure_pnpm() {
-  if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$PNPM_VERSION" ]; then
-    return
+  local dir=.tools/pnpm-$PNPM_VERSION
+  if [ ! -x "$dir/node_modules/.bin/pnpm" ]; then
+    echo "› fetching pnpm@$PNPM_VERSION into $dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null
   fi
-  echo "› installing pnpm@$PNPM_VERSION"
-  # corepack's shim would try to verify signatures the registry here does not serve.
-  corepack disable >/dev/null 2>&1 || true
-  npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+  PATH="$PWD/$dir/node_modules/.bin:$PATH"
+  export PATH
 }
 
 ensure_deps() {
@@ -26,11 +44,14 @@ ensure_deps() {
   pnpm install --frozen-lockfile --reporter=append-only >/dev/null
 }
 
-ensure_chromium() {
-  if [ -x /usr/bin/chromium ]; then return; fi
-  echo "› installing chromium (Debian) for the browser tests"
-  as_root apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+ensure_test_tools() {
+  ensure_apt \
+    'chromium:test -x /usr/bin/chromium' \
+    'redis-server:command -v redis-server' \
+    'python3-fastapi:/usr/bin/python3 -c "import fastapi"' \
+    'python3-uvicorn:/usr/bin/python3 -c "import uvicorn"' \
+    'python3-jose:/usr/bin/python3 -c "import jose"' \
+    'python3-multipart:/usr/bin/python3 -c "import multipart"'
 }
 
 run_tests() {
@@ -80,7 +101,7 @@ case "${1:-}" in
   test)
     ensure_pnpm
     ensure_deps
-    ensure_chromium
+    ensure_test_tools
     run_tests
     ;;
   *)

@@ -66,6 +66,14 @@ export class StorageError extends TokenflightError {
   override name = 'StorageError'
 }
 
+/**
+ * A compare-and-set write found other tokens than it expected: another holder wrote first.
+ * Nothing was written; the session re-reads the storage and follows it.
+ */
+export class StorageConflictError extends StorageError {
+  override name = 'StorageConflictError'
+}
+
 /** A non-2xx answer from an oauth2Client endpoint. Shaped like HTTP client errors (`status`, `data.error`) so the session classifies it. */
 export class OAuth2HttpError extends TokenflightError {
   override name = 'OAuth2HttpError'

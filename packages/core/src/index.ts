@@ -7,6 +7,7 @@ export type {
   OAuth2ClientOptions,
   OAuth2Credentials,
 } from './oauth2Client'
+export { sameTokens } from './sameTokens'
 export { webStorage } from './webStorage'
 export type { WebStorageLike } from './webStorage'
 export {
@@ -15,6 +16,7 @@ export {
   RefreshError,
   RefreshTimeoutError,
   SessionExpiredError,
+  StorageConflictError,
   StorageError,
   TokenflightError,
   isTokenflightError,

@@ -22,10 +22,43 @@ export type SessionSnapshot = {
   readonly error: TokenflightError | null
 }
 
+/**
+ * Where the session keeps its tokens. `get` and `set` are enough for one holder; a storage
+ * shared by several holders (tabs, processes, machines) adds `lock` and `watch`, and honours
+ * `expected` in `set`, so that one refresh serves them all (see the core README, "Shared sessions").
+ */
 export type TokenStorage = {
   get(): TokenSet | null | Promise<TokenSet | null>
-  set(tokens: TokenSet | null): void | Promise<void>
+  /**
+   * Writes the tokens; null clears them. With `expected`, a shared storage writes only while
+   * it still holds `expected` (the same tokens by `sameTokens`) and otherwise rejects with a
+   * `StorageConflictError`, writing nothing: the check and the write are one atomic step
+   * (a version or a transaction), so a holder that lost its lock never overwrites newer tokens.
+   * A storage that cannot check ignores `expected`.
+   */
+  set(
+    tokens: TokenSet | null,
+    options?: StorageSetOptions,
+  ): void | Promise<void>
+  /**
+   * Runs `work` while no other holder of this storage runs its own: exclusive across every
+   * holder. Rejects, without running `work`, when `ctx.signal` aborts while it waits. A holder
+   * that dies holding the lock must not block the others for good (released on close, or a
+   * stale-lock timeout).
+   */
+  lock?<T>(work: () => Promise<T>, ctx: StorageLockContext): Promise<T>
+  /**
+   * Calls `onChange` when another holder changed the tokens (refresh, login, logout). The
+   * notice carries no token: the session reads the storage. Returns the unsubscribe function.
+   */
+  watch?(onChange: () => void): () => void
 }
+
+export type StorageSetOptions = {
+  /** Write only when the storage still holds these tokens (compare-and-set). */
+  expected: TokenSet | null
+}
+export type StorageLockContext = { signal: AbortSignal }
 
 export type RefreshContext = { tokens: TokenSet; signal: AbortSignal }
 export type LoginContext = { signal: AbortSignal }
@@ -66,11 +99,12 @@ export type SessionEvents = {
   /** A refresh() failed for good (after its retries), terminal or not. */
   refreshFailed: { error: TokenflightError }
   /** The TokenStorage threw; the session carries on from memory. */
-  storageError: { error: TokenflightError; operation: 'get' | 'set' }
+  storageError: { error: TokenflightError; operation: StorageOperation }
   /** The `logout` option threw or timed out. logout() itself never rejects: the local session is gone anyway. */
   logoutFailed: { error: TokenflightError }
 }
 export type SessionEvent = keyof SessionEvents
+export type StorageOperation = 'get' | 'set' | 'lock' | 'watch'
 
 export interface Session {
   /** The same object until something changes. */

@@ -25,7 +25,7 @@ session.on('refreshFailed', ({ error }) => {
   expectTypeOf(error).toEqualTypeOf<TokenflightError>()
 })
 session.on('storageError', ({ operation }) => {
-  expectTypeOf(operation).toEqualTypeOf<'get' | 'set'>()
+  expectTypeOf(operation).toEqualTypeOf<'get' | 'set' | 'lock' | 'watch'>()
 })
 // @ts-expect-error: not an event
 session.on('refreshing', () => {})
