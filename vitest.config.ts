@@ -47,6 +47,10 @@ export default defineConfig({
           setupFiles: ['packages/react/src/__tests__/react18.setup.ts'],
         }),
       ),
+      // Real Chromium tabs (playwright-core, /usr/bin/chromium): the suite runs five times over.
+      project('browser', 'node', ['e2e/browser/**/*.test.ts'], {
+        testTimeout: 60_000,
+      }),
       project('demo', 'node', ['demo/**/*.test.ts'], { testTimeout: 120_000 }),
     ],
   },
