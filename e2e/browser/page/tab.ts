@@ -42,7 +42,7 @@ const current = () => {
   return session
 }
 
-const describe = (error: unknown) =>
+const describe = (error: unknown): string =>
   error instanceof Error
     ? `${error.name}: ${error.message}${error.cause ? ` <- ${describe(error.cause)}` : ''}`
     : String(error)
