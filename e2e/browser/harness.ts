@@ -158,14 +158,22 @@ export function gate() {
   return { promise, open }
 }
 
-/** One tab of the test app in `context`, started with `options`. */
+/** How many times the browser suite runs over, each time in a fresh profile. */
+export const REPETITIONS = 5
+
+/**
+ * One tab of the test app in `context`, started with `options`. `init` runs in the page
+ * before any of its scripts (to take IndexedDB away, say).
+ */
 export async function openTab(
   context: BrowserContext,
   url: string,
   options: TabOptions,
+  init?: () => void,
 ) {
   const page = await context.newPage()
   page.setDefaultTimeout(15_000)
+  if (init) await page.addInitScript(init)
   await page.goto(url)
   await page.waitForFunction(() => 'tab' in window, null, { polling: 10 })
   const started = await page.evaluate((o) => window.tab.start(o), options)

@@ -10,12 +10,11 @@ import {
   gate,
   launchProfile,
   openTab,
+  REPETITIONS,
   servePage,
   startApi,
 } from './harness'
 import type { Api, Tab, TabOptions } from './harness'
-
-const REPETITIONS = 5
 
 let script: string
 let page: Awaited<ReturnType<typeof servePage>>
