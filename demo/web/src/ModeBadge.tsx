@@ -11,7 +11,9 @@ export function ModeBadge() {
       <span className="mode-dot" aria-hidden="true" />
       {backend.kind === 'service-worker'
         ? 'Mock API in a service worker'
-        : `API ${backend.baseUrl}`}
+        : backend.kind === 'dev-server'
+          ? 'Mock API in the dev server, shared by every tab'
+          : `API ${backend.baseUrl}`}
     </span>
   )
 }

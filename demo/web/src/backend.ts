@@ -1,13 +1,20 @@
-// Where the demo's API lives: the mock server inside a service worker (default), or a real
-// one from `pnpm demo:server` when VITE_TOKENFLIGHT_API is set. The demo buttons ("expire",
-// "revoke") act on the server through this interface, whichever it is.
+// Where the demo's API lives: under `pnpm demo`, the mock server inside the Vite dev server
+// (web/mockApi.ts), shared by every tab; in a build, the mock server inside a service worker,
+// one per page; a real one from `pnpm demo:server` when VITE_TOKENFLIGHT_API is set. The demo
+// buttons ("expire", "revoke") act on the server through this interface, whichever it is.
 
 import type { AuthStats } from '@tokenflight/mock-server'
 
 export type ServerStats = Readonly<AuthStats>
 
 export type Backend = {
-  kind: 'service-worker' | 'server'
+  kind: 'service-worker' | 'dev-server' | 'server'
+  /**
+   * The server outlives the page and every tab talks to the same one: the tokens can then be
+   * shared by the tabs (browserStorage). The service worker gives each page a server of its
+   * own, which knows no other page's tokens.
+   */
+  shared: boolean
   /** Base URL of the API, without a trailing slash. */
   baseUrl: string
   /** Lifetime of the access tokens the server issues, when the demo chose it. */
@@ -29,7 +36,10 @@ const DEFAULT_TTL_SEC = 60
 
 export async function startBackend(): Promise<Backend> {
   const api = import.meta.env.VITE_TOKENFLIGHT_API?.trim()
-  return api ? connectToServer(api.replace(/\/+$/, '')) : startServiceWorker()
+  if (api) return connectToServer(api.replace(/\/+$/, ''), 'server')
+  if (import.meta.env.DEV)
+    return connectToServer(`${window.location.origin}/api`, 'dev-server')
+  return startServiceWorker()
 }
 
 function ttlFromQuery(): number {
@@ -54,6 +64,7 @@ async function startServiceWorker(): Promise<Backend> {
   })
   return {
     kind: 'service-worker',
+    shared: false,
     baseUrl,
     accessTokenTtlSec,
     expireAccessTokens: async () => server.expireAccessTokens(),
@@ -62,7 +73,10 @@ async function startServiceWorker(): Promise<Backend> {
   }
 }
 
-async function connectToServer(baseUrl: string): Promise<Backend> {
+async function connectToServer(
+  baseUrl: string,
+  kind: 'dev-server' | 'server',
+): Promise<Backend> {
   const admin = async (path: string, method: 'GET' | 'POST') => {
     const response = await fetch(`${baseUrl}/__admin/${path}`, { method })
     if (!response.ok) {
@@ -75,7 +89,8 @@ async function connectToServer(baseUrl: string): Promise<Backend> {
   // Fail at start-up with a clear message rather than on the first click.
   await stats()
   return {
-    kind: 'server',
+    kind,
+    shared: true,
     baseUrl,
     accessTokenTtlSec: null,
     expireAccessTokens: async () => {
