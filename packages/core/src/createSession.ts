@@ -1,10 +1,8 @@
 import {
-  RefreshError,
   RefreshTimeoutError,
   SessionExpiredError,
   StorageError,
   TokenflightError,
-  isTokenflightError,
 } from './errors'
 import { normalizeTokenResponse } from './normalizeTokenResponse'
 import { toRefreshError } from './toRefreshError'
@@ -156,6 +154,7 @@ export function createSession(options: SessionOptions): Session {
             options.refresh({ tokens: current, signal }),
           ),
           now(),
+          options,
         )
         if (flight !== f) return
         // RFC 6749 §6: no new refresh token means the old one stays valid.
@@ -167,18 +166,9 @@ export function createSession(options: SessionOptions): Session {
       } catch (e) {
         // Superseded by logout or new tokens: the waiters already have their answer.
         if (flight !== f) return
-        // A malformed body is a server bug: retrying will not fix it, and the grant may live.
-        // By name: a second copy of this package (ESM next to CJS) has its own classes.
-        const malformed =
-          isTokenflightError(e) && e.name === 'InvalidTokenResponseError'
-        const error = malformed
-          ? new RefreshError('Token refresh failed: invalid token response', {
-              cause: e,
-              terminal: false,
-            })
-          : toRefreshError(e, isTerminal)
+        const error = toRefreshError(e, isTerminal, refreshTimeoutMs)
         // Not `attempt >= attempts`: a NaN must mean no retry, not endless ones.
-        if (malformed || error.terminal || !(attempt < attempts)) {
+        if (!error.retryable || !(attempt < attempts)) {
           flight = undefined
           if (error.terminal) {
             void commit(null, error)
@@ -187,8 +177,10 @@ export function createSession(options: SessionOptions): Session {
           emit('refreshFailed', { error })
           return f.reject(error)
         }
+        await new Promise((r) =>
+          setTimeout(r, error.retryAfterMs ?? baseDelayMs * 2 ** attempt),
+        )
       }
-      await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** attempt))
       if (flight !== f) return
     }
   }
@@ -226,7 +218,7 @@ export function createSession(options: SessionOptions): Session {
   // Hydration: a sync storage is read before createSession returns; an async one is
   // awaited by getAccessToken, refresh and login, and loses to any token change made meanwhile.
   const hydrate = (stored: unknown) =>
-    stored ? normalizeTokenResponse(stored, now()) : null
+    stored ? normalizeTokenResponse(stored, now(), options) : null
   try {
     const stored = storage?.get()
     if (stored && 'then' in stored)
@@ -279,7 +271,9 @@ export function createSession(options: SessionOptions): Session {
       flight || hydrating || !tokens || due(tokens) ? null : tokens.accessToken,
 
     async setTokens(next) {
-      await commit(next === null ? null : normalizeTokenResponse(next, now()))
+      await commit(
+        next === null ? null : normalizeTokenResponse(next, now(), options),
+      )
     },
 
     async login(credentials) {
@@ -290,7 +284,7 @@ export function createSession(options: SessionOptions): Session {
       const body = await options.login(credentials, {
         signal: new AbortController().signal,
       })
-      const next = normalizeTokenResponse(body, now())
+      const next = normalizeTokenResponse(body, now(), options)
       // A logout or another token change happened meanwhile: it wins.
       if (epoch !== before) throw sessionEnded()
       await commit(next)
