@@ -3,7 +3,6 @@ import {
   OAuth2HttpError,
   TokenflightError,
 } from './errors'
-import { normalizeTokenResponse } from './normalizeTokenResponse'
 import type {
   LoginContext,
   LogoutContext,
@@ -86,7 +85,8 @@ export function oauth2Client({
     body: URLSearchParams | Record<string, string> | undefined,
     signal: AbortSignal,
     secrets: Array<string | undefined>,
-    accessToken?: string,
+    // A logout: its answer may be empty, and it may carry the access token.
+    logout?: { bearer: string | undefined },
   ) => {
     const form = body instanceof URLSearchParams
     // The path without its query: a query may hold the refresh token.
@@ -102,7 +102,7 @@ export function oauth2Client({
           accept: 'application/json',
           // A URLSearchParams body sets its own form content type.
           ...(body && !form && { 'content-type': 'application/json' }),
-          ...(accessToken && { authorization: `Bearer ${accessToken}` }),
+          ...(logout?.bearer && { authorization: `Bearer ${logout.bearer}` }),
         },
         ...(body && { body: form ? body : JSON.stringify(body) }),
       })
@@ -144,8 +144,7 @@ export function oauth2Client({
         ...(fields && { summary: `invalid ${fields}` }),
       })
     }
-    // Only logout sends the access token, and its answer may be empty.
-    if (data === undefined && !accessToken)
+    if (data === undefined && !logout)
       throw new InvalidTokenResponseError(
         `${endpoint} answered a non-JSON body`,
       )
@@ -189,26 +188,21 @@ export function oauth2Client({
 
     async logout({ tokens, signal }) {
       if (logoutPath === false) return
-      const send = (t: TokenSet) =>
+      const send = (bearer?: string) =>
         post(
           logoutPath,
-          grant(t),
+          grant(tokens),
           signal,
-          [t.refreshToken, t.accessToken],
-          t.accessToken,
+          [tokens.refreshToken, tokens.accessToken],
+          { bearer },
         )
-      try {
-        await send(tokens)
-      } catch (e) {
-        // A /logout that wants a live access token refused an expired one: refresh, then log
-        // out with the new token, so that the refresh token dies now rather than at its expiry.
+      await send(tokens.accessToken).catch((e: unknown) => {
+        // The access token was refused (expired, most often). The refresh token in the body
+        // is credential enough to revoke it (RFC 7009): send it once more, alone.
         if ((e as { status?: unknown }).status !== 401 || !tokens.refreshToken)
           throw e
-        await send({
-          ...tokens,
-          ...normalizeTokenResponse(await refresh({ tokens, signal })),
-        })
-      }
+        return send()
+      })
     },
   }
 }

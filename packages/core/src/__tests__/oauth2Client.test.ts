@@ -564,7 +564,7 @@ describe('oauth2Client logoutPath: false', () => {
 })
 
 describe('oauth2Client logout with an access token the server refuses', () => {
-  it('on a 401, refreshes once and logs out with the new access token', async () => {
+  const logoutAnswers = (answer: (authorization: string | null) => Response) =>
     server.use(
       http.post(`${API}/logout`, async ({ request }) => {
         const authorization = request.headers.get('authorization')
@@ -574,40 +574,42 @@ describe('oauth2Client logout with an access token the server refuses', () => {
           authorization,
           body: await request.text(),
         })
-        return authorization === `Bearer ${AT2}`
-          ? new HttpResponse(null, { status: 204 })
-          : HttpResponse.json({ detail: 'expired' }, { status: 401 })
+        return answer(authorization)
       }),
     )
+
+  it('on a 401, sends the refresh token once more, without the access token', async () => {
+    logoutAnswers((authorization) =>
+      authorization
+        ? HttpResponse.json({ detail: 'expired' }, { status: 401 })
+        : new HttpResponse(null, { status: 204 }),
+    )
     await oauth2Client({ baseUrl: API }).logout({ tokens, signal: signal() })
+    const body = JSON.stringify({ refresh_token: RT })
     expect(seen.map((r) => [r.path, r.authorization, r.body])).toEqual([
-      ['/logout', `Bearer ${AT}`, JSON.stringify({ refresh_token: RT })],
-      ['/refresh', null, JSON.stringify({ refresh_token: RT })],
-      ['/logout', `Bearer ${AT2}`, JSON.stringify({ refresh_token: RT2 })],
+      ['/logout', `Bearer ${AT}`, body],
+      ['/logout', null, body],
     ])
   })
 
-  it('does not refresh on other failures, nor without a refresh token', async () => {
-    server.use(
-      http.post(`${API}/logout`, () =>
-        HttpResponse.json({ detail: 'nope' }, { status: 401 }),
-      ),
-    )
+  it('only once, only on a 401, and only with a refresh token to send', async () => {
+    const client = oauth2Client({ baseUrl: API })
+    logoutAnswers(() => HttpResponse.json({ detail: 'no' }, { status: 401 }))
     await expect(
-      oauth2Client({ baseUrl: API }).logout({
-        tokens: { accessToken: AT },
-        signal: signal(),
-      }),
+      client.logout({ tokens, signal: signal() }),
     ).rejects.toMatchObject({ status: 401 })
-    server.use(
-      http.post(`${API}/logout`, () =>
-        HttpResponse.json({ detail: 'down' }, { status: 503 }),
-      ),
-    )
+    expect(seen).toHaveLength(2)
+    seen.length = 0
     await expect(
-      oauth2Client({ baseUrl: API }).logout({ tokens, signal: signal() }),
+      client.logout({ tokens: { accessToken: AT }, signal: signal() }),
+    ).rejects.toMatchObject({ status: 401 })
+    expect(seen).toHaveLength(1)
+    seen.length = 0
+    logoutAnswers(() => HttpResponse.json({ detail: 'down' }, { status: 503 }))
+    await expect(
+      client.logout({ tokens, signal: signal() }),
     ).rejects.toMatchObject({ status: 503 })
-    expect(seen.filter((r) => r.path === '/refresh')).toHaveLength(0)
+    expect(seen).toHaveLength(1)
   })
 })
 
