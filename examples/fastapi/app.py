@@ -146,6 +146,15 @@ class Store:
         self.holds: dict[str, Hold] = {}
         self.faults: dict[str, list[dict]] = {}
 
+    def todos_of(self, user: str) -> list[dict]:
+        """A user's list, seeded on first use like the mock server's (the demo shows it)."""
+        if user not in self.todos:
+            self.todos[user] = []
+            for title in ("Let the access token expire", "Watch tokenflight refresh it once"):
+                self.todos[user].append({"id": self.next_todo, "title": title, "done": False})
+                self.next_todo += 1
+        return self.todos[user]
+
     def now(self) -> int:
         # Integer seconds: python-jose wants NumericDate claims as integers.
         return int(time.time() + self.offset)
@@ -389,7 +398,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # ---- protected resources ---------------------------------------------------------------
 
     def todo_of(user: str, todo_id: int) -> dict:
-        for todo in store.todos.get(user, []):
+        for todo in store.todos_of(user):
             if todo["id"] == todo_id:
                 return todo
         raise HTTPException(status_code=404, detail=f"todo {todo_id} not found")
@@ -400,13 +409,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get(p + "/todos")
     def list_todos(user: str = Depends(current_user)):
-        return store.todos.setdefault(user, [])
+        return store.todos_of(user)
 
     @app.post(p + "/todos", status_code=201)
     def create_todo(todo: TodoIn, user: str = Depends(current_user)):
         item = {"id": store.next_todo, "title": todo.title, "done": todo.done}
         store.next_todo += 1
-        store.todos.setdefault(user, []).append(item)
+        store.todos_of(user).append(item)
         return item
 
     @app.get(p + "/todos/{todo_id}")
@@ -421,7 +430,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.delete(p + "/todos/{todo_id}", status_code=204)
     def delete_todo(todo_id: int, user: str = Depends(current_user)):
-        store.todos[user].remove(todo_of(user, todo_id))
+        store.todos_of(user).remove(todo_of(user, todo_id))
         return Response(status_code=204)
 
     # ---- counting, and the admin hooks ------------------------------------------------------

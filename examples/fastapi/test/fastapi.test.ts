@@ -24,9 +24,13 @@ const USER = { username: 'demo', password: 'demo-password' }
 const missing = fastapiMissing()
 if (missing && process.env.TOKENFLIGHT_REQUIRE_FASTAPI === '1')
   throw new Error(`TOKENFLIGHT_REQUIRE_FASTAPI=1, but ${missing}`)
-const suite = missing
-  ? describe.skip.bind(describe, `examples/fastapi (skipped: ${missing})`)
-  : describe.bind(describe, 'examples/fastapi')
+if (missing) console.warn(`examples/fastapi tests skipped: ${missing}`)
+// Skipped, saying why, only where Debian's python3 lacks FastAPI; CI installs it and sets
+// TOKENFLIGHT_REQUIRE_FASTAPI=1 (scripts/dev.sh), so there a missing FastAPI fails instead.
+const suite = (name: string, body: () => void) =>
+  missing
+    ? describe.skip(`${name} (skipped: ${missing})`, body)
+    : describe(name, body)
 
 type Row = {
   scenario: string
