@@ -66,9 +66,7 @@ export function oauth2Client({
   }
   if (!http)
     throw new TokenflightError(
-      page
-        ? 'oauth2Client: baseUrl is not an http(s) URL'
-        : "oauth2Client: baseUrl must be an absolute http(s) URL here, such as 'https://api.example.com': a relative URL needs a page to resolve against, and there is none (Node)",
+      'oauth2Client: baseUrl must be an absolute http(s) URL (a relative one works only in a browser, against the page)',
     )
   const base = baseUrl.replace(/\/+$/, '')
 
