@@ -114,11 +114,14 @@ export function browserStorage({
         }),
     )
 
-  const channel = () =>
-    (chan ??=
-      typeof BroadcastChannel == 'function'
-        ? new BroadcastChannel(name)
-        : undefined)
+  const channel = () => {
+    if (!chan && typeof BroadcastChannel == 'function') {
+      chan = new BroadcastChannel(name)
+      // Node (SSR, tests) has the channel too: it must not keep the process alive.
+      ;(chan as { unref?: () => void }).unref?.()
+    }
+    return chan
+  }
 
   const storage: TokenStorage = {
     get: () =>
