@@ -36,7 +36,7 @@ export function browserStorage({
 }: BrowserStorageOptions = {}): TokenStorage {
   let db: Promise<IDBDatabase> | undefined
   let chan: BroadcastChannel | undefined
-  // The newest version this holder read or wrote: older notices need no re-read.
+  // The version this holder last read or wrote: a notice of that very version needs no re-read.
   let seen = 0
   // A write IndexedDB refused: its tokens, and the version of the record it failed to replace.
   let unsaved: Entry | undefined
@@ -81,7 +81,14 @@ export function browserStorage({
         new Promise<T>((resolve, reject) => {
           let result: T
           let error: unknown
-          const tx = connection.transaction(STORE, mode)
+          let tx: IDBTransaction
+          try {
+            tx = connection.transaction(STORE, mode)
+          } catch (e) {
+            // Closing, or a database another version of the app laid out differently.
+            db = undefined
+            throw failure('IndexedDB is not available', e)
+          }
           const store = tx.objectStore(STORE)
           const read = store.get(KEY)
           read.onsuccess = () => {
