@@ -1,7 +1,9 @@
 import { setupServer } from 'msw/node'
+import { afterEach } from 'vitest'
 import { authHandlers } from '../authHandlers.ts'
+import { createAuthServer } from '../authServer.ts'
 import { startAuthServer } from '../startAuthServer.ts'
-import type { AuthServer } from '../types.ts'
+import type { AuthServer, AuthServerOptions } from '../types.ts'
 
 export type Mode = 'msw' | 'node'
 export const modes: Mode[] = ['msw', 'node']
@@ -18,6 +20,28 @@ export async function serve(mode: Mode, server: AuthServer): Promise<Served> {
   return {
     url: MSW_ORIGIN,
     close: async () => msw.close(),
+  }
+}
+
+/**
+ * The repeated setup of a `describe.each(modes)` block: `start(options)` creates a server
+ * (over `defaults`), serves it over `mode`, and it is closed after each test.
+ */
+export function serverPerTest(
+  mode: Mode,
+  defaults: AuthServerOptions = {},
+): (
+  options?: AuthServerOptions,
+) => Promise<{ server: AuthServer; url: string }> {
+  let served: Served | undefined
+  afterEach(async () => {
+    await served?.close()
+    served = undefined
+  })
+  return async (options = {}) => {
+    const server = createAuthServer({ ...defaults, ...options })
+    served = await serve(mode, server)
+    return { server, url: served.url }
   }
 }
 
