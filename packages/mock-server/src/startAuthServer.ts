@@ -17,6 +17,20 @@ export type StartAuthServerOptions = {
    * `http://127.0.0.1:*` origin. `'*'` allows every origin.
    */
   corsOrigins?: Array<string | RegExp> | '*'
+  /**
+   * Called once per request when it ends. Carries no token: the path is without its
+   * query string (a token may travel there) and cut to 200 printable characters.
+   */
+  onRequest?: (entry: RequestLogEntry) => void
+}
+
+export type RequestLogEntry = {
+  method: string
+  path: string
+  /** `null`: no answer (a network-error fault, or the client went away first). */
+  status: number | null
+  /** From the first byte of the request to the last byte of the answer. */
+  ms: number
 }
 
 export type RunningAuthServer = {
@@ -38,7 +52,9 @@ export async function startAuthServer(
 ): Promise<RunningAuthServer> {
   const host = options.host ?? '127.0.0.1'
   const allowed = originMatcher(options.corsOrigins)
+  const { onRequest } = options
   const http = createServer((req, res) => {
+    if (onRequest) logWhenDone(req, res, onRequest)
     void serve({ server, req, res, allowed }).catch(() => {
       // The socket is gone or the response could not be written: nothing left to tell.
       res.destroy()
@@ -63,6 +79,26 @@ export async function startAuthServer(
         http.closeAllConnections()
       })),
   }
+}
+
+function logWhenDone(
+  req: IncomingMessage,
+  res: ServerResponse,
+  onRequest: (entry: RequestLogEntry) => void,
+): void {
+  const started = performance.now()
+  res.once('close', () => {
+    const path = (req.url ?? '/')
+      .split('?')[0]!
+      .replace(/[^\x21-\x7e]/g, '?')
+      .slice(0, 200)
+    onRequest({
+      method: (req.method ?? '?').slice(0, 16),
+      path,
+      status: res.writableFinished ? res.statusCode : null,
+      ms: performance.now() - started,
+    })
+  })
 }
 
 function originMatcher(
