@@ -28,6 +28,8 @@ function watch(child: ChildProcess): {
       output += chunk.toString()
     })
     child.once('exit', () => reject(new Error(`cli exited early:\n${output}`)))
+    // e.g. ENOENT: `pnpm` is not on PATH.
+    child.once('error', reject)
   })
   // A test that expects an early exit need not wait for the URL.
   url.catch(() => undefined)
@@ -41,7 +43,7 @@ const exited = (child: ChildProcess): Promise<number | null> =>
     else child.once('exit', (code) => resolve(code))
   })
 
-describe('cli', { timeout: 30_000 }, () => {
+describe('cli', { timeout: 90_000 }, () => {
   let child: ChildProcess | undefined
   let group = false
   let blocker: Server | undefined

@@ -103,20 +103,7 @@ export function me(url: string, accessToken: string): Promise<Response> {
   return fetch(`${url}/me`, bearer(accessToken))
 }
 
-/** A promise the test settles by hand. */
-export function deferred<T = void>(): {
-  promise: Promise<T>
-  resolve(value: T): void
-  reject(reason: unknown): void
-} {
-  let resolve!: (value: T) => void
-  let reject!: (reason: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
+export { deferred } from '@tokenflight/test-utils'
 
 /** A clock the test moves by hand (epoch ms). */
 export function manualClock(start = Date.UTC(2030, 0, 1)): {

@@ -1,6 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { createAuthServer } from '../authServer.ts'
-import type { AuthServer, AuthServerOptions } from '../types.ts'
+import { describe, expect, it } from 'vitest'
 import {
   bearer,
   form,
@@ -10,25 +8,12 @@ import {
   me,
   modes,
   refresh,
-  serve,
-  type Served,
+  serverPerTest,
   type TokenBody,
 } from './helpers.ts'
 
 describe.each(modes)('tokens over %s', (mode) => {
-  let served: Served | undefined
-  afterEach(async () => {
-    await served?.close()
-    served = undefined
-  })
-
-  async function start(
-    options: AuthServerOptions = {},
-  ): Promise<{ server: AuthServer; url: string }> {
-    const server = createAuthServer(options)
-    served = await serve(mode, server)
-    return { server, url: served.url }
-  }
+  const start = serverPerTest(mode)
 
   describe('POST /token', () => {
     it('logs the demo user in with a form body (OAuth2PasswordRequestForm)', async () => {
