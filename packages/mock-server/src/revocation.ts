@@ -24,21 +24,21 @@ export async function logoutRoute(
       ? undefined
       : await sha256(refreshToken)
   return ctx.store.run(async (state) => {
-    let user: string | undefined
     const families = new Set<Family>()
+    // The refresh token is a credential of its own (as for /revoke): its family is
+    // revoked whatever the bearer says, expired or somebody else's.
+    const owned = hash === undefined ? undefined : familyOfRefresh(state, hash)
+    if (owned) families.add(owned)
+    let user = owned?.user
     if (header !== null || refreshToken === undefined) {
       const auth = await authenticate(ctx, state, request)
-      if (!auth.ok) return auth.response
-      revokeAccess(state, auth.jti)
-      user = auth.user
-      const family = state.families.get(auth.family)
-      if (family) families.add(family)
-    }
-    const owned = hash === undefined ? undefined : familyOfRefresh(state, hash)
-    // Somebody else's refresh token is ignored, never revoked.
-    if (owned && (user === undefined || owned.user === user)) {
-      user = owned.user
-      families.add(owned)
+      if (!auth.ok && families.size === 0) return auth.response
+      if (auth.ok) {
+        revokeAccess(state, auth.jti)
+        user = auth.user
+        const family = state.families.get(auth.family)
+        if (family) families.add(family)
+      }
     }
     for (const family of families) {
       const outcome = revokeFamily(state, family)

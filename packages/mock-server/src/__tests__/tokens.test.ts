@@ -333,6 +333,67 @@ describe.each(modes)('tokens over %s', (mode) => {
       expect((await refresh(url, tokens.refresh_token)).status).toBe(400)
     })
 
+    it('revokes the refresh token whatever the bearer says (expired, revoked, garbage)', async () => {
+      const clock = manualClock()
+      const { server, url } = await start({
+        now: clock.now,
+        accessTokenTtlSec: 60,
+      })
+      const expired = await login(url)
+      const revoked = await login(url)
+      const garbage = await login(url)
+      clock.advance(60_000) // every access token above has expired
+      await fetch(`${url}/revoke`, form({ token: revoked.access_token }))
+      for (const [tokens, accessToken] of [
+        [expired, expired.access_token],
+        [revoked, revoked.access_token],
+        [garbage, 'not-a-jwt'],
+      ] as const) {
+        const response = await fetch(
+          `${url}/logout`,
+          json('POST', { refresh_token: tokens.refresh_token }, accessToken),
+        )
+        expect(response.status).toBe(204)
+        expect((await refresh(url, tokens.refresh_token)).status).toBe(400)
+      }
+      expect(server.stats.revokedFamilies).toBe(3)
+    })
+
+    it('a bearer of another user does not shield the presented refresh token', async () => {
+      const { server, url } = await start({
+        users: [
+          { username: 'ada', password: 'a' },
+          { username: 'bob', password: 'b' },
+        ],
+      })
+      const ada = await login(url, { username: 'ada', password: 'a' })
+      const bob = await login(url, { username: 'bob', password: 'b' })
+      const response = await fetch(
+        `${url}/logout`,
+        json('POST', { refresh_token: bob.refresh_token }, ada.access_token),
+      )
+      expect(response.status).toBe(204)
+      expect((await refresh(url, bob.refresh_token)).status).toBe(400)
+      expect((await refresh(url, ada.refresh_token)).status).toBe(400)
+      expect(server.stats.revokedFamilies).toBe(2)
+    })
+
+    it('an invalid bearer with no refresh token it could revoke is still a 401', async () => {
+      const { url } = await start()
+      const tokens = await login(url)
+      const unknown = await fetch(
+        `${url}/logout`,
+        json('POST', { refresh_token: 'unknown' }, 'not-a-jwt'),
+      )
+      expect(unknown.status).toBe(401)
+      const bare = await fetch(
+        `${url}/logout`,
+        bearer('not-a-jwt', { method: 'POST' }),
+      )
+      expect(bare.status).toBe(401)
+      expect((await refresh(url, tokens.refresh_token)).status).toBe(200)
+    })
+
     it('needs credentials', async () => {
       const { url } = await start()
       const response = await fetch(`${url}/logout`, { method: 'POST' })
