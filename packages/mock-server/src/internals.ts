@@ -10,6 +10,8 @@ export type Internals = {
   releaseHeld(): void
   /** Called after `reset()`; a shared store tells the other tabs. */
   onReset: (() => void) | undefined
+  /** The name of the shared state this server moved to, once it has. */
+  sharedAs?: string
 }
 
 export const internals = new WeakMap<AuthServer, Internals>()

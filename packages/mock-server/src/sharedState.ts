@@ -39,6 +39,8 @@ export async function shareState(
 ): Promise<boolean> {
   const inner = internals.get(server)
   if (inner === undefined || !canShareState()) return false
+  // A second startAuthWorker (after stop()) keeps the shared store it already has.
+  if (inner.sharedAs !== undefined) return true
   const { ctx } = inner
   const { settings } = ctx
   const db = await openDatabase()
@@ -113,6 +115,7 @@ export async function shareState(
     peek: () => cache,
   }
   ctx.store = store
+  inner.sharedAs = name
   return true
 }
 
