@@ -1,7 +1,8 @@
 // `pnpm demo` in two tabs of one Chromium profile: what a person sees when they open the demo
-// a second time. The Vite dev server runs as `pnpm demo` runs it (web/vite.config.ts), with the
-// mock API inside it, on 127.0.0.1 and a free port; the tabs share the session through
-// browserStorage (IndexedDB, Web Locks, BroadcastChannel).
+// a second time. The Vite dev server runs as `pnpm demo` runs it (web/vite.config.ts), on
+// 127.0.0.1 and a free port; the mock API's service worker keeps one server state for both
+// tabs, and the tabs share the session through browserStorage (IndexedDB, Web Locks,
+// BroadcastChannel).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -93,9 +94,7 @@ describe('pnpm demo in two tabs', () => {
     await first.getByTestId('login-password').fill('demo-password')
     await first.getByTestId('login-submit').click()
     await first.getByTestId('todo-list').waitFor()
-    expect(await text(first, 'mode-badge')).toBe(
-      'Mock API in the dev server, shared by every tab',
-    )
+    expect(await text(first, 'mode-badge')).toBe('Mock API in a service worker')
 
     // The second tab starts signed in: the tokens are in IndexedDB, the server is the same.
     const second = await open()

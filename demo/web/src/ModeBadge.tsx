@@ -11,9 +11,7 @@ export function ModeBadge() {
       <span className="mode-dot" aria-hidden="true" />
       {backend.kind === 'service-worker'
         ? 'Mock API in a service worker'
-        : backend.kind === 'dev-server'
-          ? 'Mock API in the dev server, shared by every tab'
-          : `API ${backend.baseUrl}`}
+        : `API ${backend.baseUrl}`}
     </span>
   )
 }

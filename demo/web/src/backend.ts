@@ -1,18 +1,18 @@
-// Where the demo's API lives: under `pnpm demo`, the mock server inside the Vite dev server
-// (web/mockApi.ts), shared by every tab; in a build, the mock server inside a service worker,
-// one per page; a real one from `pnpm demo:server` when VITE_TOKENFLIGHT_API is set. The demo
-// buttons ("expire", "revoke") act on the server through this interface, whichever it is.
+// Where the demo's API lives: the mock server inside a service worker (default; one server
+// state for every tab, kept across reloads), or a real one from `pnpm demo:server` when
+// VITE_TOKENFLIGHT_API is set. The demo buttons ("expire", "revoke") act on the server through
+// this interface, whichever it is.
 
 import type { AuthStats } from '@tokenflight/mock-server'
 
 export type ServerStats = Readonly<AuthStats>
 
 export type Backend = {
-  kind: 'service-worker' | 'dev-server' | 'server'
+  kind: 'service-worker' | 'server'
   /**
-   * The server outlives the page and every tab talks to the same one: the tokens can then be
-   * shared by the tabs (browserStorage). The service worker gives each page a server of its
-   * own, which knows no other page's tokens.
+   * Every tab talks to the same server state, which outlives a reload: the tabs can then
+   * share the tokens (browserStorage). The service worker's state is shared where IndexedDB
+   * and Web Locks exist; elsewhere each page has a server of its own.
    */
   shared: boolean
   /** Base URL of the API, without a trailing slash. */
@@ -36,10 +36,7 @@ const DEFAULT_TTL_SEC = 60
 
 export async function startBackend(): Promise<Backend> {
   const api = import.meta.env.VITE_TOKENFLIGHT_API?.trim()
-  if (api) return connectToServer(api.replace(/\/+$/, ''), 'server')
-  if (import.meta.env.DEV)
-    return connectToServer(`${window.location.origin}/api`, 'dev-server')
-  return startServiceWorker()
+  return api ? connectToServer(api.replace(/\/+$/, '')) : startServiceWorker()
 }
 
 function ttlFromQuery(): number {
@@ -57,14 +54,15 @@ async function startServiceWorker(): Promise<Backend> {
   const accessTokenTtlSec = ttlFromQuery()
   const server = createAuthServer({ accessTokenTtlSec })
   const baseUrl = `${window.location.origin}/api`
-  await startAuthWorker(server, {
+  const worker = await startAuthWorker(server, {
     baseUrl,
     serviceWorkerUrl: `${import.meta.env.BASE_URL}mockServiceWorker.js`,
     quiet: true,
   })
   return {
     kind: 'service-worker',
-    shared: false,
+    // One server state for every tab (and across reloads) where IndexedDB and Web Locks exist.
+    shared: worker.shared,
     baseUrl,
     accessTokenTtlSec,
     expireAccessTokens: async () => server.expireAccessTokens(),
@@ -73,10 +71,7 @@ async function startServiceWorker(): Promise<Backend> {
   }
 }
 
-async function connectToServer(
-  baseUrl: string,
-  kind: 'dev-server' | 'server',
-): Promise<Backend> {
+async function connectToServer(baseUrl: string): Promise<Backend> {
   const admin = async (path: string, method: 'GET' | 'POST') => {
     const response = await fetch(`${baseUrl}/__admin/${path}`, { method })
     if (!response.ok) {
@@ -89,7 +84,7 @@ async function connectToServer(
   // Fail at start-up with a clear message rather than on the first click.
   await stats()
   return {
-    kind,
+    kind: 'server',
     shared: true,
     baseUrl,
     accessTokenTtlSec: null,

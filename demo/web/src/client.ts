@@ -23,7 +23,7 @@ export function createDemoClient(backend: Backend): DemoClient {
     ...oauth2Client({ baseUrl: backend.baseUrl }),
     refreshLeewayMs: REFRESH_LEEWAY_MS,
     // Every tab of the demo shares the tokens, one refresh per expiry, and a reload stays
-    // signed in. Not with the service worker: each page has a server of its own there.
+    // signed in. Not where each page has a server of its own (no IndexedDB or Web Locks).
     ...(backend.shared && {
       storage: browserStorage({ name: 'tokenflight-demo' }),
     }),
