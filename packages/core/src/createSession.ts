@@ -33,12 +33,46 @@ type Flight = {
 
 const sessionEnded = () => new SessionExpiredError('The session ended')
 
+/*
+ * States (snapshot.status) and what moves them:
+ *
+ *   anonymous ──login/setTokens──▶ authenticated ──refresh starts──▶ refreshing
+ *       ▲                              ▲    │                         │  │  │
+ *       └────────────logout────────────┼────┘◀──────new tokens────────┘  │  │
+ *                                      └──────transient failure──────────┘  │
+ *   expired ◀────────────────────────────terminal failure───────────────────┘
+ *      └──login/setTokens──▶ authenticated            (logout from any state: anonymous)
+ *
+ * Invariant: a flight exists exactly while the status is 'refreshing'.
+ *
+ * Identity (snapshot.identity): which sign-in the tokens belong to. A refresh, and tokens
+ * adopted from a shared storage inside this holder's own refresh, keep it; login, setTokens,
+ * logout and tokens adopted on a watch notice (another holder's login or logout, or its
+ * refresh: the storage cannot tell which) move it. A request is retried only under the
+ * identity it was sent with.
+ */
+
+// Bundlers replace `process.env.NODE_ENV`; with no bundler and no `process` (a browser ESM
+// import) it throws, and that counts as development.
+declare const process: { env: { NODE_ENV?: string } }
+const isDev = () => {
+  try {
+    return process.env.NODE_ENV !== 'production'
+  } catch {
+    return true
+  }
+}
+
 // By name, not instanceof: a second copy of this package (ESM next to CJS) has its own classes.
 const isNamed = (error: unknown, name: string) =>
   isTokenflightError(error) && error.name === name
 
 /** Creates the observable session that owns the tokens and runs single-flight refreshes. */
 export function createSession(options: SessionOptions): Session {
+  if (typeof options.refresh !== 'function')
+    throw new TokenflightError(
+      'createSession needs a refresh option, e.g. oauth2Client({ baseUrl }).refresh',
+    )
   const {
     // No storage: the tokens live in memory only, which is what memoryStorage() does.
     storage,
@@ -52,18 +86,23 @@ export function createSession(options: SessionOptions): Session {
   const handlers: { [event: string]: Set<(e: never) => void> } = {}
   let tokens: TokenSet | null = null
   let generation = 0
+  let identity = 0
   // Moves on every commit, even null → null, so a pending login or hydration knows it lost.
   let epoch = 0
   let snapshot: SessionSnapshot = {
     status: 'anonymous',
     tokens,
     generation,
+    identity,
     error: null,
   }
   let flight: Flight | undefined
   // Tokens whose early refresh failed transiently: kept in use until they expire.
   let keep: TokenSet | null = null
   let hydrating: Promise<void> | undefined
+  // Ends the wait for hydration: the storage answered, gave up, or the tokens changed.
+  let hydrated = () => {}
+  let warned = false
   let writes: Promise<void> = Promise.resolve()
 
   const listen = (event: string, handler: (e: never) => void) => {
@@ -101,6 +140,12 @@ export function createSession(options: SessionOptions): Session {
     const error = new StorageError(`Token storage ${operation} failed`, {
       cause,
     })
+    // One development warning when nobody listens: a broken storage is otherwise silent.
+    if (!handlers.storageError?.size && !warned && isDev()) {
+      warned = true
+      // eslint-disable-next-line no-console
+      console.warn(`tokenflight: ${error.message}; listen for 'storageError'`)
+    }
     emit('storageError', { error, operation })
     return error
   }
@@ -113,16 +158,21 @@ export function createSession(options: SessionOptions): Session {
     next: TokenSet | null,
     error: TokenflightError | null = null,
     store = true,
+    // A refresh of the same sign-in: the identity stays.
+    same = false,
   ) => {
     const superseded = flight
     flight = undefined
     epoch++
+    hydrated()
     if (next || tokens) generation++
+    if (!same) identity++
     tokens = next
     update({
       status: next ? 'authenticated' : error ? 'expired' : 'anonymous',
       tokens,
       generation,
+      identity,
       error,
     })
     if (superseded) {
@@ -133,30 +183,47 @@ export function createSession(options: SessionOptions): Session {
     // Chained, so that an async storage sees the writes in order.
     if (store)
       writes = writes
-        .then(() => storage?.set(next))
+        .then(() => withDeadline(() => storage?.set(next), late('set')))
         .catch((e: unknown) => void storageFailed('set', e))
     return writes
   }
 
+  const late = (operation: StorageOperation) => () =>
+    new StorageError(
+      `Token storage ${operation} did not answer within ${refreshTimeoutMs} ms`,
+    )
+
   // Runs `work` with a signal that aborts after refreshTimeoutMs (0 or Infinity: never),
-  // and rejects at that deadline even when `work` ignores the signal.
+  // and rejects at that deadline even when `work` ignores the signal. The deadline waits
+  // one more macrotask before it aborts: after an event-loop stall (a GC pause, a background
+  // tab) the timer and an answer already received are both due, and the answer wins.
   const withDeadline = <T>(
-    controller: AbortController,
-    work: (signal: AbortSignal) => Promise<T>,
+    work: (signal: AbortSignal) => T | PromiseLike<T>,
+    timeout: () => Error = () => new RefreshTimeoutError(refreshTimeoutMs),
+    controller = new AbortController(),
   ) =>
     new Promise<T>((resolve, reject) => {
+      let done = false
       const timer =
         refreshTimeoutMs > 0 && refreshTimeoutMs < Infinity
-          ? setTimeout(() => {
-              const error = new RefreshTimeoutError(refreshTimeoutMs)
-              controller.abort(error)
-              reject(error)
-            }, refreshTimeoutMs)
+          ? setTimeout(
+              () =>
+                setTimeout(() => {
+                  if (done) return
+                  const error = timeout()
+                  controller.abort(error)
+                  reject(error)
+                }),
+              refreshTimeoutMs,
+            )
           : undefined
-      Promise.resolve()
-        .then(() => work(controller.signal))
+      // Called at once; a throw rejects.
+      new Promise<T>((r) => r(work(controller.signal)))
         .then(resolve, reject)
-        .finally(() => clearTimeout(timer))
+        .finally(() => {
+          done = true
+          clearTimeout(timer)
+        })
     })
 
   const hydrate = (stored: unknown) =>
@@ -172,9 +239,9 @@ export function createSession(options: SessionOptions): Session {
    * Takes tokens another holder put in the storage, without writing back: the generation
    * moves, a refresh in flight resolves with them (or, when they are gone, rejects).
    */
-  const adopt = (stored: TokenSet | null) => {
+  const adopt = (stored: TokenSet | null, same = true) => {
     if (sameTokens(stored, tokens)) return
-    void commit(stored, null, false)
+    void commit(stored, null, false, same)
     emit('adopted', {
       generation,
       expiresAt: stored?.expiresAt,
@@ -216,16 +283,37 @@ export function createSession(options: SessionOptions): Session {
     return kept === next ? { next } : { stored: kept }
   }
 
-  const tryRefresh = async (current: TokenSet, signal: AbortSignal) => {
+  /** The flight ends with `outcome` unless it is a failure or the flight is over. */
+  const settle = (f: Flight, outcome: Outcome, late?: boolean) => {
+    if (flight !== f || 'error' in outcome) return
+    // A late answer: the retry under way is not needed any more.
+    if (late) f.controller?.abort()
+    if ('stored' in outcome) return adopt(outcome.stored)
+    const { next } = outcome
+    flight = undefined
+    void commit(next, null, !shared, true)
+    emit('refreshed', { generation, expiresAt: next.expiresAt })
+    f.resolve(next)
+  }
+
+  const tryRefresh = async (
+    f: Flight,
+    current: TokenSet,
+    signal: AbortSignal,
+  ) => {
     // Settles at the deadline even when the refresh ignores its signal, so the lock is
-    // released; a late answer is still written (compare-and-set) for the next holder.
+    // released. An answer that arrives later is still the newest while this flight goes
+    // on (its backoff, or a retry that has not answered): it is taken (and, shared, it was
+    // written by compare-and-set for the next holder).
     const work = () =>
       new Promise<Outcome>((resolve) => {
         signal.addEventListener('abort', () =>
           resolve({ error: signal.reason }),
         )
-        exchange(current, signal).then(resolve, (error: unknown) =>
-          resolve({ error }),
+        exchange(current, signal).then(
+          (outcome) =>
+            signal.aborted ? settle(f, outcome, true) : resolve(outcome),
+          (error: unknown) => resolve({ error }),
         )
       })
     const outcome = await (storage?.lock
@@ -249,17 +337,14 @@ export function createSession(options: SessionOptions): Session {
   const run = async (f: Flight, current: TokenSet) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcome = await withDeadline(
-          (f.controller = new AbortController()),
-          (signal) => tryRefresh(current, signal),
+        return settle(
+          f,
+          await withDeadline(
+            (signal) => tryRefresh(f, current, signal),
+            undefined,
+            (f.controller = new AbortController()),
+          ),
         )
-        if (flight !== f) return
-        if ('stored' in outcome) return adopt(outcome.stored)
-        const { next } = outcome
-        flight = undefined
-        void commit(next, null, !shared)
-        emit('refreshed', { generation, expiresAt: next.expiresAt })
-        return f.resolve(next)
       } catch (e) {
         // Superseded by logout or new tokens: the waiters already have their answer.
         if (flight !== f) return
@@ -269,15 +354,13 @@ export function createSession(options: SessionOptions): Session {
           if (error.terminal) {
             // A storage that does not answer in time must not keep the session alive.
             const stored = shared
-              ? await withDeadline(new AbortController(), () =>
-                  expire(current),
-                ).catch(() => null)
+              ? await withDeadline(() => expire(current)).catch(() => null)
               : null
             if (flight !== f) return
             // Another holder refreshed or signed in meanwhile: its tokens live on.
             if (stored) return adopt(stored)
             flight = undefined
-            void commit(null, error, !shared)
+            void commit(null, error, !shared, true)
             emit('expired', { error })
           } else {
             flight = undefined
@@ -329,16 +412,19 @@ export function createSession(options: SessionOptions): Session {
   try {
     const stored = storage?.get()
     if (stored && 'then' in stored)
-      hydrating = stored.then(hydrate).then(
-        (next) => {
+      hydrating = new Promise<void>((end) => {
+        hydrated = () => {
           hydrating = undefined
-          if (next && !epoch) void commit(next, null, false)
-        },
-        (e: unknown) => {
-          hydrating = undefined
-          storageFailed('get', e)
-        },
-      )
+          end()
+        }
+        withDeadline(() => stored, late('get'))
+          .then(hydrate)
+          .then(
+            (next) => void (next && !epoch && commit(next, null, false)),
+            (e: unknown) => void (!epoch && storageFailed('get', e)),
+          )
+          .finally(() => hydrated())
+      })
     // No listener yet: this only sets the first snapshot.
     else if ((tokens = hydrate(stored)))
       update({ status: 'authenticated', tokens })
@@ -354,7 +440,9 @@ export function createSession(options: SessionOptions): Session {
     const seen = epoch
     read().then(
       (stored) =>
-        epoch === seen ? adopt(stored) : retries > 0 && follow(retries - 1),
+        epoch === seen
+          ? adopt(stored, false)
+          : retries > 0 && follow(retries - 1),
       (e: unknown) => void storageFailed('get', e),
     )
   }
@@ -410,7 +498,10 @@ export function createSession(options: SessionOptions): Session {
       })
       const next = normalizeTokenResponse(body, now(), options)
       // A logout or another token change happened meanwhile: it wins.
-      if (epoch !== before) throw sessionEnded()
+      if (epoch !== before)
+        throw new SessionExpiredError(
+          'Login superseded: another token change (logout, login, setTokens) won',
+        )
       await commit(next)
       return next
     },
@@ -420,16 +511,21 @@ export function createSession(options: SessionOptions): Session {
       const { logout } = options
       const cleared = commit(null)
       emit('loggedOut', { generation })
-      await cleared
-      if (old && logout)
-        // Best effort: the local session is gone already; report, never reject.
-        await withDeadline(new AbortController(), (signal) =>
-          logout({ tokens: old, signal }),
-        ).catch((cause: unknown) =>
-          emit('logoutFailed', {
-            error: new TokenflightError('Server-side logout failed', { cause }),
-          }),
-        )
+      // The server-side logout does not wait for the local write.
+      await Promise.all([
+        cleared,
+        old &&
+          logout &&
+          // Best effort: the local session is gone already; report, never reject.
+          withDeadline((signal) => logout({ tokens: old, signal })).catch(
+            (cause: unknown) =>
+              emit('logoutFailed', {
+                error: new TokenflightError('Server-side logout failed', {
+                  cause,
+                }),
+              }),
+          ),
+      ])
     },
   }
 }

@@ -19,6 +19,12 @@ export type SessionSnapshot = {
   readonly tokens: TokenSet | null
   /** +1 every time the tokens change (login, refresh, setTokens, logout, terminal failure). */
   readonly generation: number
+  /**
+   * Which sign-in the tokens belong to: kept by a refresh (here, or adopted from another
+   * holder inside this one's refresh), moved by login, setTokens, logout and tokens adopted on
+   * a watch notice. A request is retried only under the identity it was sent with.
+   */
+  readonly identity: number
   readonly error: TokenflightError | null
 }
 
