@@ -1,10 +1,10 @@
 import {
   RefreshError,
   RefreshTimeoutError,
-  SessionExpiredError,
   StorageError,
   TokenflightError,
   isTokenflightError,
+  sessionEnded,
 } from './errors'
 import { normalizeTokenResponse } from './normalizeTokenResponse'
 import { toRefreshError } from './toRefreshError'
@@ -25,8 +25,6 @@ type Flight = {
   proactive: boolean
   controller?: AbortController
 }
-
-const sessionEnded = () => new SessionExpiredError('The session ended')
 
 /** Creates the observable session that owns the tokens and runs single-flight refreshes. */
 export function createSession(options: SessionOptions): Session {
