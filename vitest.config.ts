@@ -38,6 +38,8 @@ export default defineConfig({
       project('core', 'node', ['packages/core/src/**/*.test.ts']),
       project('axios', 'node', ['packages/axios/src/**/*.test.ts']),
       project('axios-jsdom', 'jsdom', ['packages/axios/src/**/*.test.ts']),
+      project('fetch', 'node', ['packages/fetch/src/**/*.test.ts']),
+      project('fetch-jsdom', 'jsdom', ['packages/fetch/src/**/*.test.ts']),
       project('mock-server', 'node', ['packages/mock-server/src/**/*.test.ts']),
       project('react', 'jsdom', ['packages/react/src/**/*.test.{ts,tsx}']),
       // The same tests on React 18, from the `react18` / `react-dom18` npm aliases in
