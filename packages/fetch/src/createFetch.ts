@@ -1,16 +1,5 @@
-import {
-  createOriginFilter,
-  originOf,
-  pageHref,
-  renewForRetry,
-} from '@tokenflight/core'
 import type { Session } from '@tokenflight/core'
-import {
-  UnreplayableBodyError,
-  authorization,
-  isOneShot,
-  untilAborted,
-} from './shared'
+import { createAuth } from './shared'
 import type { AuthOptions } from './shared'
 
 /** fetch's init, with the per-request opt-outs of tokenflight. */
@@ -40,66 +29,37 @@ export function createFetch(
   session: Session,
   options: CreateFetchOptions = {},
 ): AuthFetch {
-  const {
-    statusCodes = [401],
-    shouldRefresh,
-    headerName = 'Authorization',
-    fetch: send = (input, init) => fetch(input, init),
-  } = options
-  const allows = createOriginFilter(
-    options.allowedOrigins,
-    [pageHref()],
-    'createFetch needs allowedOrigins outside a browser',
-  )
+  const { fetch: send = (input, init) => fetch(input, init) } = options
+  const auth = createAuth(session, options)
 
-  return async (input, init) => {
-    // A Request (of any realm) or a URL string / URL object.
-    const request =
-      typeof input === 'object' && 'url' in input ? input : undefined
-    if (init?.skipAuth || !allows(originOf(request?.url ?? `${input}`)))
-      return send(input, init)
-    const signal = init?.signal ?? request?.signal
-    // A token that needs no wait goes on at once: no extra promise on the happy path.
-    if (!session.peekAccessToken?.())
-      await untilAborted(session.getAccessToken(), signal)
-    // The token and the generation it belongs to, read together from one snapshot.
-    const { tokens, generation } = session.getSnapshot()
-    if (!tokens) return send(input, init)
-    // The caller's init and Request stay untouched: the header goes on a copy.
-    const headers = new Headers(init?.headers ?? request?.headers)
-    headers.set(headerName, authorization(tokens))
-    const body = init?.body ?? undefined
-    // A Request's body is read by the first send: a clone keeps one for the retry. Every
-    // other body but a stream is sent again as it is (fetch reads a string, Blob, FormData,
+  return async (input, init = {}) => {
+    // A Request (of any realm), or a URL as a string or a URL object.
+    const request = (input as Request).url ? (input as Request) : undefined
+    const url = request?.url ?? `${input}`
+    const signal = init.signal ?? request?.signal
+    let value = init.skipAuth ? undefined : auth.authorize(url, signal)
+    if (value instanceof Promise) value = await value
+    if (!value) return send(input, init)
+    const { body, skipAuthRefresh } = init
+    const headers = auth.sign(init.headers ?? request?.headers, value)
+    // A Request's body is read by the first send: a clone keeps one for the retry. Any other
+    // body but a stream is sent again as it is (fetch reads a string, Blob, FormData,
     // URLSearchParams or buffer anew each time).
-    const replay =
-      !init?.skipAuthRefresh && request?.body && body === undefined
-        ? request.clone()
-        : request
+    const replay = request?.body && body == null ? request.clone() : input
     const response = await send(input, { ...init, headers })
-    if (
-      init?.skipAuthRefresh ||
-      !statusCodes.includes(response.status) ||
-      (shouldRefresh &&
-        !shouldRefresh(
+    return (
+      (!skipAuthRefresh &&
+        (await auth.retry(
+          headers,
           response,
-          new Request(request?.url ?? input, {
-            method: init?.method ?? request?.method ?? 'GET',
-            headers,
-          }),
-        ))
+          signal,
+          (retried) => send(replay, { ...init, headers: retried }),
+          // For shouldRefresh: the request as it was sent (its URL, init and headers), no body.
+          () => new Request(url, { ...init, body: null, headers }),
+          // A stream is read once: it cannot be sent again.
+          !(body as ReadableStream | null | undefined)?.getReader,
+        ))) ||
+      response
     )
-      return response
-    // This answer is replaced by the retry's: free its connection.
-    response.body?.cancel().catch(() => {})
-    const fresh = await renewForRetry(session, generation, (refreshing) =>
-      untilAborted(refreshing, signal),
-    )
-    if (isOneShot(body))
-      throw new UnreplayableBodyError(
-        'The request body was a stream, read by the first send: it cannot be sent again after the 401. Send the request again with a new body',
-      )
-    headers.set(headerName, authorization(fresh))
-    return send(replay ?? input, { ...init, headers })
   }
 }

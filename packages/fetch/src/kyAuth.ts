@@ -1,6 +1,6 @@
 import { isTokenflightError } from '@tokenflight/core'
 import type { Session } from '@tokenflight/core'
-import { createHookAuth } from './shared'
+import { createAuth } from './shared'
 import type { AuthOptions } from './shared'
 
 /**
@@ -22,7 +22,7 @@ export type KyAuthHooks = {
       request: Request,
       options: KyHookOptions,
       response: Response,
-    ) => Promise<Response | undefined>
+    ) => Promise<Response | undefined> | undefined
   >
   beforeRetry: Array<(state: { error: unknown }) => void>
 }
@@ -35,22 +35,21 @@ export function kyAuth(
   session: Session,
   options: AuthOptions = {},
 ): KyAuthHooks {
-  const auth = createHookAuth(session, options, 'kyAuth')
+  const auth = createAuth(session, options)
   return {
     beforeRequest: [
       async (request, { context }) => {
-        if (!context?.skipAuth) await auth.authorize(request)
+        if (!context?.skipAuth) await auth.authorizeRequest(request)
       },
     ],
     afterResponse: [
-      async (request, { context, fetch: send = fetch }, response) => {
-        if (context?.skipAuth || context?.skipAuthRefresh) return
-        // ky hands this hook a copy of the request it sent, body unread: the retry sends it.
-        const headers = await auth.renew(request, response)
-        // The retry is sent here, not through ky.retry(): it must not depend on ky's retry
-        // limit, and its answer is final (no second refresh for it).
-        return headers && send(new Request(request, { headers }))
-      },
+      // ky hands this hook a copy of the request it sent, body unread: the retry sends it,
+      // here rather than through ky.retry(), so that it depends on no retry limit of ky's
+      // and its answer is final (no second refresh for it).
+      (request, { context, fetch: send = fetch }, response) =>
+        context?.skipAuthRefresh
+          ? undefined
+          : auth.retryRequest(request, response, send),
     ],
     beforeRetry: [
       ({ error }) => {

@@ -1,11 +1,11 @@
 import type { Session } from '@tokenflight/core'
-import { UnreplayableBodyError, createHookAuth } from './shared'
+import { createAuth } from './shared'
 import type { AuthOptions } from './shared'
 
 type MiddlewareParams = {
   request: Request
   // openapi-fetch puts the client's fetch in the options it hands to middleware.
-  readonly options: { fetch?: (request: Request) => Promise<Response> }
+  readonly options: { fetch: (request: Request) => Promise<Response> }
 }
 
 /** An openapi-fetch Middleware (a structural type: no import of openapi-fetch). */
@@ -25,25 +25,16 @@ export function openapiFetchAuth(
   session: Session,
   options: AuthOptions = {},
 ): OpenapiFetchAuthMiddleware {
-  const auth = createHookAuth(session, options, 'openapiFetchAuth')
+  const auth = createAuth(session, options)
   // The fetch reads the body of the request it sends: a copy taken before is the retry's.
   const copies = new WeakMap<Request, Request>()
   return {
     async onRequest({ request }) {
-      if ((await auth.authorize(request)) && request.body)
+      if ((await auth.authorizeRequest(request)) && request.body)
         copies.set(request, request.clone())
       return undefined
     },
-    async onResponse({ request, response, options: { fetch: send = fetch } }) {
-      const headers = await auth.renew(request, response)
-      if (!headers) return undefined
-      const copy = copies.get(request) ?? request
-      // Another middleware replaced the request after ours: its body is gone.
-      if (copy.bodyUsed)
-        throw new UnreplayableBodyError(
-          'The request body was read by the first send and no copy of it was kept',
-        )
-      return send(new Request(copy, { headers }))
-    },
+    onResponse: ({ request, response, options: client }) =>
+      auth.retryRequest(request, response, client.fetch, copies.get(request)),
   }
 }

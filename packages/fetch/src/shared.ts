@@ -27,9 +27,9 @@ export type AuthOptions = {
 }
 
 /**
- * A request whose body was a one-shot stream got a 401: it cannot be sent again, and an
- * empty resend would be worse. The session has been refreshed by then: build the request
- * again (a new stream) and send it.
+ * A request got a 401 but its body was a one-shot stream, read by the first send: it cannot
+ * be sent again, and an empty resend would be worse. The session has been refreshed by then:
+ * build the request again (a new stream) and send it.
  */
 export class UnreplayableBodyError extends TokenflightError {
   override name = 'UnreplayableBodyError'
@@ -40,39 +40,29 @@ export const authorization = (tokens: TokenSet) =>
   `${tokens.tokenType ?? 'Bearer'} ${tokens.accessToken}`
 
 /** Rejects with the signal's reason, as fetch does, when `signal` aborts first. */
-export function untilAborted<T>(
+export const untilAborted = <T>(
   promise: Promise<T>,
   signal: AbortSignal | null | undefined,
-): Promise<T> {
+): Promise<T> =>
   // Nothing to race: parked requests cost no extra promise.
-  if (!signal) return promise
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(signal.reason)
-    if (signal.aborted) abort()
-    signal.addEventListener('abort', abort)
-    promise
-      .then(resolve, reject)
-      .finally(() => signal.removeEventListener('abort', abort))
-  })
-}
-
-/** Streams and async iterables can be read once; every other body kind can be sent again. */
-export const isOneShot = (body: unknown) =>
-  typeof body === 'object' &&
-  body !== null &&
-  ('getReader' in body || Symbol.asyncIterator in body)
+  signal
+    ? new Promise<T>((resolve, reject) => {
+        const abort = () => reject(signal.reason)
+        if (signal.aborted) abort()
+        signal.addEventListener('abort', abort)
+        promise
+          .then(resolve, reject)
+          .finally(() => signal.removeEventListener('abort', abort))
+      })
+    : promise
 
 /**
- * The rules of createFetch for clients that call hooks around their own send (ky,
- * openapi-fetch): the token goes on the request before it is sent, and a rejected request is
- * answered with the headers for its one retry. Which tokens a request carried is read from
- * its header, since such clients hand the hook after the send a copy of the request.
+ * The rules every binding of this package applies: each one only adapts them to its client.
+ * Bindings hand it the header value a request carried, not a generation: ky and
+ * openapi-fetch show their hooks after the send a copy of the request, so the value is what
+ * tells which tokens it carried.
  */
-export function createHookAuth(
-  session: Session,
-  options: AuthOptions,
-  name: string,
-) {
+export function createAuth(session: Session, options: AuthOptions) {
   const {
     statusCodes = [401],
     shouldRefresh,
@@ -81,51 +71,105 @@ export function createHookAuth(
   const allows = createOriginFilter(
     options.allowedOrigins,
     [pageHref()],
-    `${name} needs allowedOrigins outside a browser`,
+    // No page outside a browser, so no default: the binding would send no token at all.
+    'allowedOrigins is needed outside a browser',
   )
-  // The header values this binding set, each with the generation of its tokens.
-  const issued = new Map<string, number>()
+  // The header values this binding sent, each with the generation of its tokens.
+  const issued = new Map<string | null, number>()
+
+  // The header value of the session's tokens now, recorded with their generation.
+  const current = () => {
+    const { tokens, generation } = session.getSnapshot()
+    if (!tokens) return
+    const value = authorization(tokens)
+    // A few generations back are enough for the late 401s.
+    if (issued.size > 8) issued.clear()
+    issued.set(value, generation)
+    return value
+  }
+
+  /** A copy of `headers` (the caller's stay untouched) that carries `value`. */
+  const sign = (headers: HeadersInit | undefined, value: string) => {
+    const signed = new Headers(headers)
+    signed.set(headerName, value)
+    return signed
+  }
+
+  /**
+   * The header value for a request to `url`: at once when the token needs no wait (no
+   * promise on the happy path), else once getAccessToken() has it; undefined when no
+   * token goes there (another origin, or no session).
+   */
+  const authorize = (
+    url: string,
+    signal: AbortSignal | null | undefined,
+  ): string | undefined | Promise<string | undefined> =>
+    !allows(originOf(url))
+      ? undefined
+      : session.peekAccessToken?.()
+        ? current()
+        : untilAborted(session.getAccessToken(), signal).then(current)
+
+  /**
+   * After the send of a request with the headers `sent`: when the response rejects a token
+   * of this binding, refreshes once for the burst (or not: renewForRetry), then calls
+   * `resend` with the headers for the one retry. Undefined: the response stands.
+   * `request` (for shouldRefresh) is built only when needed; `replayable` false: the body
+   * is gone, and the retry fails with UnreplayableBodyError instead of going out.
+   */
+  const retry = async (
+    sent: Headers,
+    response: Response,
+    signal: AbortSignal | null | undefined,
+    resend: (headers: Headers) => Promise<Response>,
+    request: () => Request,
+    replayable = true,
+  ): Promise<Response | undefined> => {
+    const generation = issued.get(sent.get(headerName))
+    if (
+      generation === undefined ||
+      !statusCodes.includes(response.status) ||
+      (shouldRefresh && !shouldRefresh(response, request()))
+    )
+      return
+    // This answer is replaced by the retry's: free its connection (an unlocked body's
+    // cancel does not reject).
+    void response.body?.cancel()
+    const tokens = await renewForRetry(session, generation, (refreshing) =>
+      untilAborted(refreshing, signal),
+    )
+    if (!replayable)
+      throw new UnreplayableBodyError('A stream body cannot be sent twice')
+    return resend(sign(sent, authorization(tokens)))
+  }
 
   return {
-    /** Puts the token on `request`, after waiting for it when it needs a wait; true if it did. */
-    async authorize(request: Request): Promise<boolean> {
-      if (!allows(originOf(request.url))) return false
-      if (!session.peekAccessToken?.())
-        await untilAborted(session.getAccessToken(), request.signal)
-      const { tokens, generation } = session.getSnapshot()
-      if (!tokens) return false
-      const value = authorization(tokens)
-      if (!issued.has(value)) {
-        // One entry per generation; the oldest go first.
-        if (issued.size >= 8) issued.delete(issued.keys().next().value!)
-        issued.set(value, generation)
-      }
-      request.headers.set(headerName, value)
-      return true
+    authorize,
+    retry,
+    sign,
+
+    /** authorize() for a hook before the send: the token goes on `request` itself. */
+    async authorizeRequest(request: Request) {
+      const value = await authorize(request.url, request.signal)
+      if (value) request.headers.set(headerName, value)
+      return value
     },
 
-    /**
-     * For a rejected request that carried a token of this binding: refreshes (or not, see
-     * renewForRetry) and resolves with the headers of its one retry. Undefined: the
-     * response stands.
-     */
-    async renew(
+    /** retry() for a hook after the send; `copy`: the request with its body unread. */
+    retryRequest: (
       request: Request,
       response: Response,
-    ): Promise<Headers | undefined> {
-      const generation = issued.get(request.headers.get(headerName) ?? '')
-      if (
-        generation === undefined ||
-        !statusCodes.includes(response.status) ||
-        (shouldRefresh && !shouldRefresh(response, request))
-      )
-        return
-      const tokens = await renewForRetry(session, generation, (refreshing) =>
-        untilAborted(refreshing, request.signal),
-      )
-      const headers = new Headers(request.headers)
-      headers.set(headerName, authorization(tokens))
-      return headers
-    },
+      send: (request: Request) => Promise<Response>,
+      copy = request,
+    ) =>
+      retry(
+        request.headers,
+        response,
+        request.signal,
+        (headers) => send(new Request(copy, { headers })),
+        () => request,
+        // The body went with the first send and no copy was kept (a hook replaced the request).
+        !copy.bodyUsed,
+      ),
   }
 }

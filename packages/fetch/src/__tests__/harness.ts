@@ -63,7 +63,7 @@ export const until = (
     })
   })
 
-export const times = <T>(n: number, make: (i: number) => Promise<T>) =>
+export const times = <T>(n: number, make: (i: number) => T) =>
   Array.from({ length: n }, (_, i) => make(i))
 
 /** A fetch that counts the 401s it hands back (to createFetch, before it sees them). */
