@@ -5,7 +5,7 @@ import type {
   InternalAxiosRequestConfig,
 } from 'axios'
 import { createOriginFilter, pageHref, renewForRetry } from '@tokenflight/core'
-import type { Session } from '@tokenflight/core'
+import type { Session, SessionSnapshot } from '@tokenflight/core'
 import { requestOrigin } from './requestOrigin'
 
 declare module 'axios' {
@@ -75,24 +75,29 @@ export function attachSession(
     [instance.defaults.baseURL, pageHref()],
     'attachSession needs an absolute baseURL or valid allowedOrigins',
   )
-  // The generation of the token a request carried, for requests that may refresh on 401.
+  // The snapshot a request's token was read from, for requests that may refresh on 401.
   // A hidden property of axios' per-request copy of the config (request() merges a new one
   // every time; the caller's object is never touched): not enumerable, so neither spreads
   // nor mergeConfig copy it into another request. A WeakMap did the same at about 1 µs a
   // request, as its entries are ephemerons the garbage collector must trace.
-  const sent = Symbol()
-  type Tracked = InternalAxiosRequestConfig & { [sent]?: number | undefined }
+  // The snapshot is kept whole: its generation and its error say, at the 401, whether the
+  // token was replaced or a refresh failed since the request went out.
+  const sent = Symbol('tokenflight.snapshot')
+  type Tracked = InternalAxiosRequestConfig & {
+    [sent]?: SessionSnapshot | undefined
+  }
 
   // The token and the generation it belongs to, read together from one snapshot.
   const authorize = (config: InternalAxiosRequestConfig) => {
-    const { tokens, generation } = session.getSnapshot()
+    const snapshot = session.getSnapshot()
+    const { tokens } = snapshot
     if (tokens) {
       config.headers.set(
         headerName,
         `${tokens.tokenType ?? 'Bearer'} ${tokens.accessToken}`,
       )
       Object.defineProperty(config, sent, {
-        value: config.skipAuthRefresh ? undefined : generation,
+        value: config.skipAuthRefresh ? undefined : snapshot,
         // Writable and configurable: axios (1.21+) copies a config with a locked property
         // into a new object before it sends, and error.config is then that copy.
         writable: true,
@@ -117,15 +122,15 @@ export function attachSession(
     async (error: unknown) => {
       // Whatever the chain rejects with; only axios errors have a config we tracked.
       const { config, response } = (error ?? {}) as Partial<AxiosError>
-      const generation = (config as Tracked | undefined)?.[sent]
+      const before = (config as Tracked | undefined)?.[sent]
       if (
         !config ||
-        generation === undefined ||
+        !before ||
         !statusCodes.includes(response?.status ?? 0) ||
         !shouldRefresh(error as AxiosError)
       )
         throw error
-      await renewForRetry(session, generation, (refreshing) =>
+      await renewForRetry(session, before, (refreshing) =>
         untilCanceled(refreshing, config),
       )
       config.headers.delete(headerName)

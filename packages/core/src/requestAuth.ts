@@ -1,5 +1,5 @@
 import { TokenflightError, sessionEnded } from './errors'
-import type { Session, TokenSet } from './types'
+import type { Session, SessionSnapshot, TokenSet } from './types'
 
 /** The page's URL in a browser (or worker), where relative URLs resolve; undefined elsewhere. */
 export const pageHref = (): string | undefined => globalThis.location?.href
@@ -41,19 +41,26 @@ export function createOriginFilter(
 }
 
 /**
- * What a binding does when a request that carried the tokens of `generation` (the generation
- * of the snapshot its token was read from) is rejected: refresh once for the whole burst,
- * unless the tokens have changed since it was sent, in which case the retry needs no refresh.
- * Resolves with the tokens for the one retry; rejects with why there are none. `wait` races
- * the refresh with the request's own cancellation.
+ * What a binding does when a request that carried the tokens of `sent` (the snapshot its
+ * token was read from) is rejected: refresh once for the whole burst, unless the tokens have
+ * changed since it was sent, in which case the retry needs no refresh; and unless the refresh
+ * of this very token failed after the request went out (a 422, or transient failures past
+ * their retries), which is then this request's answer too: no new refresh per late 401,
+ * unless a newer request has started one already. Resolves with the tokens for the one
+ * retry; rejects with why there are none. `wait` races the refresh with the request's own
+ * cancellation.
  */
 export async function renewForRetry(
   session: Session,
-  generation: number,
+  sent: Pick<SessionSnapshot, 'generation' | 'error'>,
   wait: (refreshing: Promise<TokenSet>) => Promise<unknown>,
 ): Promise<TokenSet> {
-  if (session.getSnapshot().generation === generation)
+  const now = session.getSnapshot()
+  if (now.generation === sent.generation) {
+    if (now.error && now.error !== sent.error && now.status !== 'refreshing')
+      throw now.error
     await wait(session.refresh())
+  }
   const { tokens, error } = session.getSnapshot()
   if (!tokens) throw error ?? sessionEnded()
   return tokens

@@ -5,7 +5,7 @@ import {
   pageHref,
   renewForRetry,
 } from '@tokenflight/core'
-import type { Session, TokenSet } from '@tokenflight/core'
+import type { Session, SessionSnapshot, TokenSet } from '@tokenflight/core'
 
 /** What every binding of this package takes besides the session. */
 export type AuthOptions = {
@@ -58,9 +58,10 @@ export const untilAborted = <T>(
 
 /**
  * The rules every binding of this package applies: each one only adapts them to its client.
- * Bindings hand it the header value a request carried, not a generation: ky and
- * openapi-fetch show their hooks after the send a copy of the request, so the value is what
- * tells which tokens it carried.
+ * Bindings hand it the headers a request was sent with: ky and openapi-fetch show their
+ * hooks after the send a copy of the request, so its header value is what tells which
+ * tokens (which snapshot: generation and error) it carried. A value sent several times maps
+ * to the last snapshot it went out with.
  */
 export function createAuth(session: Session, options: AuthOptions) {
   const {
@@ -74,17 +75,18 @@ export function createAuth(session: Session, options: AuthOptions) {
     // No page outside a browser, so no default: the binding would send no token at all.
     'allowedOrigins is needed outside a browser',
   )
-  // The header values this binding sent, each with the generation of its tokens.
-  const issued = new Map<string | null, number>()
+  // The header values this binding sent, each with the last snapshot it was read from.
+  const issued = new Map<string | null, SessionSnapshot>()
 
-  // The header value of the session's tokens now, recorded with their generation.
+  // The header value of the session's tokens now, recorded with its snapshot.
   const current = () => {
-    const { tokens, generation } = session.getSnapshot()
+    const snapshot = session.getSnapshot()
+    const { tokens } = snapshot
     if (!tokens) return
     const value = authorization(tokens)
     // A few generations back are enough for the late 401s.
     if (issued.size > 8) issued.clear()
-    issued.set(value, generation)
+    issued.set(value, snapshot)
     return value
   }
 
@@ -125,9 +127,9 @@ export function createAuth(session: Session, options: AuthOptions) {
     request: () => Request,
     replayable = true,
   ): Promise<Response | undefined> => {
-    const generation = issued.get(sent.get(headerName))
+    const before = issued.get(sent.get(headerName))
     if (
-      generation === undefined ||
+      !before ||
       !statusCodes.includes(response.status) ||
       (shouldRefresh && !shouldRefresh(response, request()))
     )
@@ -135,7 +137,7 @@ export function createAuth(session: Session, options: AuthOptions) {
     // This answer is replaced by the retry's: free its connection (an unlocked body's
     // cancel does not reject).
     void response.body?.cancel()
-    const tokens = await renewForRetry(session, generation, (refreshing) =>
+    const tokens = await renewForRetry(session, before, (refreshing) =>
       untilAborted(refreshing, signal),
     )
     if (!replayable)

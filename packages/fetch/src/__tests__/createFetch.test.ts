@@ -172,6 +172,69 @@ describe('a failed refresh', () => {
     expect(auth.stats.refreshes).toBe(0)
   })
 
+  it('rejects the late 401s of a refresh that failed without ending the session (422): no second refresh', async () => {
+    const { get, session } = await signIn()
+    auth.expireAccessTokens()
+    const held = deferred()
+    const arrived = counter(5)
+    // Five /me requests reach the server with the old token and are held there.
+    msw.use(
+      http.get(`${API}/me`, async () => {
+        if (arrived.seen >= 5) return
+        arrived.count()
+        await held.promise
+      }),
+    )
+    const late = settle(times(5, () => get('/me')))
+    await arrived.reached
+    auth.inject({ endpoint: 'refresh', kind: 'status', status: 422 })
+    const seen = record('/refresh')
+
+    const error = await get('/todos').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RefreshError)
+    expect(error).toMatchObject({ status: 422, terminal: false })
+    held.resolve()
+    const errors = await late
+
+    expect(errors.every((e) => e === error)).toBe(true)
+    expect(seen).toHaveLength(1)
+    expect(session.getSnapshot()).toMatchObject({ status: 'authenticated' })
+    // A request sent after the failure may try again: the session is not wedged.
+    expect((await get('/me')).status).toBe(200)
+    expect(seen).toHaveLength(2)
+  })
+
+  it('lets those late 401s join a newer refresh already in flight', async () => {
+    const { get } = await signIn()
+    auth.expireAccessTokens()
+    const held = deferred()
+    const arrived = counter(5)
+    msw.use(
+      http.get(`${API}/me`, async () => {
+        if (arrived.seen >= 5) return
+        arrived.count()
+        await held.promise
+      }),
+    )
+    const late = settle(times(5, () => get('/me')))
+    await arrived.reached
+    auth.inject({ endpoint: 'refresh', kind: 'status', status: 422 })
+    const seen = record('/refresh')
+    await expect(get('/todos')).rejects.toMatchObject({ status: 422 })
+    // A request sent after that failure starts a second refresh, held at the server.
+    const gate = deferred()
+    auth.inject({ endpoint: 'refresh', kind: 'gate', until: gate.promise })
+    const second = get('/todos')
+    await vi.waitFor(() => expect(seen).toHaveLength(2))
+
+    held.resolve()
+    gate.resolve()
+    const results = [...(await late), await second] as Response[]
+
+    expect(statuses(results)).toEqual(Array(6).fill(200))
+    expect(seen).toHaveLength(2)
+  })
+
   it('survives a 503 once and then succeeds', async () => {
     const { get, session } = await signIn({
       session: { retry: { attempts: 2, baseDelayMs: 5 } },

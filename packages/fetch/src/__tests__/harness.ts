@@ -16,17 +16,9 @@ export const API = 'http://api.test'
 export const FOREIGN = 'http://foreign.test'
 export const isBrowser = typeof window !== 'undefined'
 
-export type Deferred<T = void> = {
-  promise: Promise<T>
-  resolve: (value: T) => void
-}
+import { deferred } from '@tokenflight/test-utils'
 
-/** A promise the test settles: the gate a handler awaits. */
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void
-  const promise = new Promise<T>((r) => (resolve = r))
-  return { promise, resolve }
-}
+export { deferred, type Deferred } from '@tokenflight/test-utils'
 
 /** Resolves when `count()` has been called `n` times. */
 export function counter(n: number) {

@@ -1,5 +1,10 @@
 import { attachSession } from '@tokenflight/axios'
-import { createSession, oauth2Client, type Session } from '@tokenflight/core'
+import {
+  createSession,
+  oauth2Client,
+  type Session,
+  type TokenStorage,
+} from '@tokenflight/core'
 import {
   authHandlers,
   createAuthServer,
@@ -10,6 +15,7 @@ import axios, { type AxiosInstance } from 'axios'
 import { http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll } from 'vitest'
+import { gate as createGate } from '@tokenflight/test-utils'
 
 export const baseUrl = 'http://api.test'
 export const demoUser = { username: 'demo', password: 'demo-password' }
@@ -28,12 +34,20 @@ export function useMockServer(): void {
 
 export type Harness = { auth: AuthServer; session: Session; api: AxiosInstance }
 
-/** A fresh mock auth server, a session on its endpoints and an axios instance attached to it. */
-export function createHarness(): Harness {
-  const auth = createAuthServer()
+/**
+ * A fresh mock auth server, a session on its endpoints and an axios instance attached to it.
+ * With `shared`, the session keeps its tokens in that storage and talks to that auth server:
+ * two harnesses so are two tabs of one app.
+ */
+export function createHarness(shared?: {
+  auth: AuthServer
+  storage: TokenStorage
+}): Harness {
+  const auth = shared?.auth ?? createAuthServer()
   msw.use(...authHandlers(auth, { baseUrl }))
   const session = createSession({
     ...oauth2Client({ baseUrl }),
+    ...(shared && { storage: shared.storage }),
     // Terminal failures are not retried anyway; no retry keeps transient cases quick.
     retry: { attempts: 0, baseDelayMs: 0 },
   })
@@ -42,15 +56,7 @@ export function createHarness(): Harness {
   return { auth, session, api }
 }
 
-export type Gate = { promise: Promise<void>; open: () => void }
-
-export function createGate(): Gate {
-  let open!: () => void
-  const promise = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { promise, open }
-}
+export { gate as createGate, type Gate } from '@tokenflight/test-utils'
 
 /**
  * Holds the next POST to `path` until `release()`; then it falls through to the auth
