@@ -47,6 +47,12 @@ export default defineConfig({
           setupFiles: ['packages/react/src/__tests__/react18.setup.ts'],
         }),
       ),
+      project('node-storage', 'node', ['packages/node/src/**/*.test.ts'], {
+        testTimeout: 60_000,
+      }),
+      project('redis', 'node', ['packages/redis/src/**/*.test.ts'], {
+        testTimeout: 60_000,
+      }),
       project('demo', 'node', ['demo/**/*.test.ts'], { testTimeout: 120_000 }),
     ],
   },
