@@ -7,14 +7,20 @@ import {
   isTokenflightError,
 } from './errors'
 import { normalizeTokenResponse } from './normalizeTokenResponse'
+import { sameTokens } from './sameTokens'
 import { toRefreshError } from './toRefreshError'
 import type {
   Session,
   SessionEvents,
   SessionOptions,
   SessionSnapshot,
+  StorageOperation,
   TokenSet,
 } from './types'
+
+/** What one try ended with: new tokens, another holder's, or a failure. */
+type Outcome =
+  { next: TokenSet } | { stored: TokenSet | null } | { error: unknown }
 
 /** One refresh() in flight, shared by every caller until it settles or is superseded. */
 type Flight = {
@@ -27,6 +33,10 @@ type Flight = {
 }
 
 const sessionEnded = () => new SessionExpiredError('The session ended')
+
+// By name, not instanceof: a second copy of this package (ESM next to CJS) has its own classes.
+const isNamed = (error: unknown, name: string) =>
+  isTokenflightError(error) && error.name === name
 
 /** Creates the observable session that owns the tokens and runs single-flight refreshes. */
 export function createSession(options: SessionOptions): Session {
@@ -88,11 +98,13 @@ export function createSession(options: SessionOptions): Session {
       }
   }
 
-  const storageFailed = (operation: 'get' | 'set', cause: unknown) =>
-    emit('storageError', {
-      error: new StorageError(`Token storage ${operation} failed`, { cause }),
-      operation,
+  const storageFailed = (operation: StorageOperation, cause: unknown) => {
+    const error = new StorageError(`Token storage ${operation} failed`, {
+      cause,
     })
+    emit('storageError', { error, operation })
+    return error
+  }
 
   /**
    * Replaces the tokens; a refresh still in flight is superseded. The status follows:
@@ -123,17 +135,17 @@ export function createSession(options: SessionOptions): Session {
     if (store)
       writes = writes
         .then(() => storage?.set(next))
-        .catch((e: unknown) => storageFailed('set', e))
+        .catch((e: unknown) => void storageFailed('set', e))
     return writes
   }
 
   // Runs `work` with a signal that aborts after refreshTimeoutMs (0 or Infinity: never),
   // and rejects at that deadline even when `work` ignores the signal.
-  const withDeadline = (
+  const withDeadline = <T>(
     controller: AbortController,
-    work: (signal: AbortSignal) => Promise<unknown>,
+    work: (signal: AbortSignal) => Promise<T>,
   ) =>
-    new Promise<unknown>((resolve, reject) => {
+    new Promise<T>((resolve, reject) => {
       const timer =
         refreshTimeoutMs > 0 && refreshTimeoutMs < Infinity
           ? setTimeout(() => {
@@ -148,29 +160,111 @@ export function createSession(options: SessionOptions): Session {
         .finally(() => clearTimeout(timer))
     })
 
+  const hydrate = (stored: unknown) =>
+    stored ? normalizeTokenResponse(stored, now()) : null
+  // Shared storages (other holders write to them too) are re-read and written before memory.
+  const shared = !!(storage?.lock || storage?.watch)
+  const read = async () => hydrate(await storage?.get())
+  // A storage that cannot be read is reported; `fallback` stands in for what it holds.
+  const reread = (fallback: TokenSet | null) =>
+    read().catch((e: unknown) => (storageFailed('get', e), fallback))
+
+  /**
+   * Takes tokens another holder put in the storage, without writing back: the generation
+   * moves, a refresh in flight resolves with them (or, when they are gone, rejects).
+   */
+  const adopt = (stored: TokenSet | null) => {
+    if (sameTokens(stored, tokens)) return
+    void commit(stored, null, false)
+    emit('adopted', {
+      generation,
+      expiresAt: stored?.expiresAt,
+      signedIn: !!stored,
+    })
+  }
+
+  /** Compare-and-set write to a shared storage: what another holder wrote first wins. */
+  const store = (next: TokenSet | null, expected: TokenSet) =>
+    Promise.resolve()
+      .then(() => storage?.set(next, { expected }))
+      .then(
+        () => next,
+        (e: unknown) =>
+          isNamed(e, 'StorageConflictError')
+            ? reread(next)
+            : (storageFailed('set', e), next),
+      )
+
+  /** One try: the network refresh, or the tokens another holder already refreshed. */
+  const exchange = async (
+    current: TokenSet,
+    signal: AbortSignal,
+  ): Promise<Outcome> => {
+    // Inside the lock (or, without one, just before the call): has another holder done it?
+    if (shared) {
+      const stored = await reread(current)
+      if (!sameTokens(stored, current)) return { stored }
+    }
+    const next = normalizeTokenResponse(
+      await options.refresh({ tokens: current, signal }),
+      now(),
+    )
+    // RFC 6749 §6: no new refresh token means the old one stays valid.
+    if (current.refreshToken) next.refreshToken ??= current.refreshToken
+    // Written before the lock is released, so that the next holder reads it.
+    const kept = shared ? await store(next, current) : next
+    return kept === next ? { next } : { stored: kept }
+  }
+
+  const tryRefresh = async (current: TokenSet, signal: AbortSignal) => {
+    // Settles at the deadline even when the refresh ignores its signal, so the lock is
+    // released; a late answer is still written (compare-and-set) for the next holder.
+    const work = () =>
+      new Promise<Outcome>((resolve) => {
+        signal.addEventListener('abort', () =>
+          resolve({ error: signal.reason }),
+        )
+        exchange(current, signal).then(resolve, (error: unknown) =>
+          resolve({ error }),
+        )
+      })
+    const outcome = await (storage?.lock
+      ? storage.lock(work, { signal }).catch((e: unknown) => {
+          throw signal.aborted ? signal.reason : storageFailed('lock', e)
+        })
+      : work())
+    if ('error' in outcome) throw outcome.error
+    return outcome
+  }
+
+  /**
+   * A terminal failure: what another holder stored meanwhile lives on; otherwise the shared
+   * storage is cleared, but only while it still holds the tokens that failed.
+   */
+  const expire = async (current: TokenSet) => {
+    const stored = await reread(current)
+    return sameTokens(stored, current) ? store(null, current) : stored
+  }
+
   const run = async (f: Flight, current: TokenSet) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        const next = normalizeTokenResponse(
-          await withDeadline((f.controller = new AbortController()), (signal) =>
-            options.refresh({ tokens: current, signal }),
-          ),
-          now(),
+        const outcome = await withDeadline(
+          (f.controller = new AbortController()),
+          (signal) => tryRefresh(current, signal),
         )
         if (flight !== f) return
-        // RFC 6749 §6: no new refresh token means the old one stays valid.
-        if (current.refreshToken) next.refreshToken ??= current.refreshToken
+        if ('stored' in outcome) return adopt(outcome.stored)
+        const { next } = outcome
         flight = undefined
-        void commit(next)
+        void commit(next, null, !shared)
         emit('refreshed', { generation, expiresAt: next.expiresAt })
         return f.resolve(next)
       } catch (e) {
         // Superseded by logout or new tokens: the waiters already have their answer.
         if (flight !== f) return
         // A malformed body is a server bug: retrying will not fix it, and the grant may live.
-        // By name: a second copy of this package (ESM next to CJS) has its own classes.
-        const malformed =
-          isTokenflightError(e) && e.name === 'InvalidTokenResponseError'
+        const malformed = isNamed(e, 'InvalidTokenResponseError')
         const error = malformed
           ? new RefreshError('Token refresh failed: invalid token response', {
               cause: e,
@@ -179,11 +273,23 @@ export function createSession(options: SessionOptions): Session {
           : toRefreshError(e, isTerminal)
         // Not `attempt >= attempts`: a NaN must mean no retry, not endless ones.
         if (malformed || error.terminal || !(attempt < attempts)) {
-          flight = undefined
           if (error.terminal) {
-            void commit(null, error)
+            // A storage that does not answer in time must not keep the session alive.
+            const stored = shared
+              ? await withDeadline(new AbortController(), () =>
+                  expire(current),
+                ).catch(() => null)
+              : null
+            if (flight !== f) return
+            // Another holder refreshed or signed in meanwhile: its tokens live on.
+            if (stored) return adopt(stored)
+            flight = undefined
+            void commit(null, error, !shared)
             emit('expired', { error })
-          } else update({ status: 'authenticated', error })
+          } else {
+            flight = undefined
+            update({ status: 'authenticated', error })
+          }
           emit('refreshFailed', { error })
           return f.reject(error)
         }
@@ -225,8 +331,6 @@ export function createSession(options: SessionOptions): Session {
 
   // Hydration: a sync storage is read before createSession returns; an async one is
   // awaited by getAccessToken, refresh and login, and loses to any token change made meanwhile.
-  const hydrate = (stored: unknown) =>
-    stored ? normalizeTokenResponse(stored, now()) : null
   try {
     const stored = storage?.get()
     if (stored && 'then' in stored)
@@ -246,6 +350,23 @@ export function createSession(options: SessionOptions): Session {
   } catch (e) {
     // Reported once createSession has returned, so that handlers can listen.
     queueMicrotask(() => storageFailed('get', e))
+  }
+
+  // Another holder changed the tokens: follow it. A read that started before this holder's
+  // own latest change may be stale: it is dropped and the storage read once more.
+  const follow = (retries = 1): void => {
+    if (hydrating) return void hydrating.then(() => follow(retries))
+    const seen = epoch
+    read().then(
+      (stored) =>
+        epoch === seen ? adopt(stored) : retries > 0 && follow(retries - 1),
+      (e: unknown) => void storageFailed('get', e),
+    )
+  }
+  try {
+    storage?.watch?.(() => follow())
+  } catch (e) {
+    queueMicrotask(() => storageFailed('watch', e))
   }
 
   return {

@@ -92,6 +92,15 @@ export type SessionOptions = {
 export type SessionEvents = {
   /** New tokens are in place. Carries no token: read the snapshot if you need them. */
   refreshed: { generation: number; expiresAt: number | undefined }
+  /**
+   * Tokens another holder of a shared storage put there (its refresh, login or logout) are
+   * now this session's, taken without a network call. `signedIn: false`: it signed out.
+   */
+  adopted: {
+    generation: number
+    expiresAt: number | undefined
+    signedIn: boolean
+  }
   /** The refresh failed terminally; the tokens are gone and a new login is needed. Fires once per failure. */
   expired: { error: TokenflightError }
   /** logout() cleared the session. */
