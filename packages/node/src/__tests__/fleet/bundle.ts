@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
@@ -20,22 +20,28 @@ export function bundle(storageModule?: string) {
       process.once('exit', () =>
         rmSync(outdir, { recursive: true, force: true }),
       )
-      await build({
-        entryPoints: storageModule ? [worker, storageModule] : [worker],
-        bundle: true,
-        platform: 'node',
-        format: 'cjs',
-        target: 'node20',
-        outdir,
-        outExtension: { '.js': '.cjs' },
-        conditions: ['@tokenflight/source'],
-        logLevel: 'error',
-      })
-      const out = (path: string) =>
-        join(outdir, basename(path).replace(/\.ts$/, '.cjs'))
+      // One file each: the worker, and the storage module it imports at start.
+      const pack = async (entry: string, name: string) => {
+        const outfile = join(outdir, name)
+        await build({
+          entryPoints: [entry],
+          bundle: true,
+          platform: 'node',
+          format: 'cjs',
+          target: 'node20',
+          outfile,
+          conditions: ['@tokenflight/source'],
+          logLevel: 'error',
+        })
+        return outfile
+      }
+      const [workerFile, storageFile] = await Promise.all([
+        pack(worker, 'worker.cjs'),
+        storageModule && pack(storageModule, 'storage.cjs'),
+      ])
       return {
-        worker: out(worker),
-        ...(storageModule && { storage: out(storageModule) }),
+        worker: workerFile,
+        ...(storageFile && { storage: storageFile }),
       }
     })()
     built.set(key, result)
