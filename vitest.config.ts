@@ -48,10 +48,10 @@ export default defineConfig({
         }),
       ),
       project('node-storage', 'node', ['packages/node/src/**/*.test.ts'], {
-        testTimeout: 60_000,
+        testTimeout: 120_000,
       }),
       project('redis', 'node', ['packages/redis/src/**/*.test.ts'], {
-        testTimeout: 60_000,
+        testTimeout: 120_000,
       }),
       project('demo', 'node', ['demo/**/*.test.ts'], { testTimeout: 120_000 }),
     ],

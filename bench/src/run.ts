@@ -7,6 +7,8 @@ import type { BurstRow, HeapRow } from './cases/burst.ts'
 import { drainCase, happyPathCase } from './cases/perf.ts'
 import type { DrainRow, HappyRow } from './cases/perf.ts'
 import { duringRefreshCase, late401Case } from './cases/races.ts'
+import { percentile, sharedCase } from './cases/shared.ts'
+import type { SharedRow } from './cases/shared.ts'
 import type { RaceRow } from './cases/races.ts'
 import { wireCase } from './cases/wires.ts'
 import type { WireRow } from './cases/wires.ts'
@@ -35,6 +37,12 @@ const plan = {
   drainRuns: quick ? 1 : 9,
   wireN: 100,
   wireRuns: quick ? 1 : 3,
+  shared: {
+    processes: quick ? [1, 8] : [1, 8, 32],
+    cycles: quick ? 2 : 5,
+    requests: 10,
+    happyBursts: quick ? 1 : 3,
+  },
 }
 
 const label = (id: ContenderId) =>
@@ -90,6 +98,10 @@ log('case 5: drain')
 const drainRows = await drainCase(withBare, plan.drainN, plan.drainRuns)
 log('size')
 const sizeRows = await sizes(log)
+log(
+  `case 6: one refresh token shared by P processes, P ∈ {${plan.shared.processes.join(', ')}}`,
+)
+const sharedRows = await sharedCase(plan.shared)
 const seconds = (performance.now() - started) / 1000
 log('done')
 
@@ -402,6 +414,43 @@ section(
   ),
 )
 
+const storageLabel: Record<SharedRow['storage'], string> = {
+  memory: 'memory (each process its own copy)',
+  file: 'fileStorage',
+  redis: 'redisStorage',
+}
+const p50p99 = (values: number[]) =>
+  values.length
+    ? `${fmt.ms(percentile(values, 50))} / ${fmt.ms(percentile(values, 99))}`
+    : '–'
+section(
+  `Case 6 — one refresh token shared by P processes (child_process.fork; ${plan.shared.cycles} expiry cycles × ${plan.shared.requests} concurrent requests per process; node:http mock server, strict rotation)`,
+  table(
+    [
+      'Storage',
+      'P',
+      'Refresh calls per cycle',
+      'Reuse detections',
+      'Served',
+      'Lock adds to the refresh (p50 / p99)',
+      'Hand-off to the others (p50 / p99)',
+      'Storage reads per request (valid token)',
+      `Happy burst of ${plan.shared.requests} (median)`,
+    ],
+    sharedRows.map((r) => [
+      storageLabel[r.storage],
+      String(r.processes),
+      r.refreshCalls.join(' / '),
+      String(r.reuseDetections),
+      `${fmt.int(r.served)}/${fmt.int(r.requests)}`,
+      r.storage === 'memory' ? '–' : p50p99(r.refresherAddedMs),
+      r.storage === 'memory' ? '–' : p50p99(r.handOffMs),
+      `${r.happyReads}/${fmt.int(r.happyRequests)}`,
+      fmt.ms(r.happyBurstMs),
+    ]),
+  ),
+)
+
 section(
   'Size — min+gz, axios/react external (size-limit 12, esbuild, gzip level 9)',
   table(
@@ -427,7 +476,7 @@ Written by \`pnpm bench\` (bench/src/run.ts)${quick ? ' — **BENCH_QUICK smoke 
 | CPU | ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} |
 | Memory | ${fmt.int(os.totalmem() / 2 ** 20)} MiB |
 | Run time | ${seconds.toFixed(0)} s |
-| Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns} |
+| Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns}, processes ${plan.shared.cycles} cycles at P = ${plan.shared.processes.join('/')} |
 
 Contenders run side by side in one process, in rotating order, against the same
 \`@tokenflight/mock-server\` (default options: 900 s access tokens, refresh-token
@@ -454,6 +503,13 @@ Reading notes:
   second bare axios (A/A control) shows the noise floor: a bar within that
   distance of its target is too close to call. Case 4b removes the server to
   show each client's own cost per request.
+- Case 6 (processes): "lock adds to the refresh" is what the refreshing
+  process spends beyond its network call (lock wait + hold − network: acquire,
+  re-read, compare-and-set write); "hand-off" is, for each other process, the
+  time from the start of that write to the process holding the new tokens, through \`watch\`
+  or through the lock (polled every 2–25 ms), whichever came first. With the memory
+  storage each process refreshes with the same token: the second one is a
+  replay and the server revokes the family.
 `
 const body = sections
   .map(([title, text]) => `## ${title}\n\n${text}\n`)

@@ -63,6 +63,8 @@ describe(`fileStorage shared by ${PROCESSES} processes`, () => {
     await killLockHolder(await start(), {
       refreshTimeoutMs: REFRESH_TIMEOUT_MS,
       staleMs: STALE_MS,
+      leftovers: async () =>
+        (await readdir(dir)).filter((name) => name !== 'tokens.json'),
     })
   })
 

@@ -2,6 +2,7 @@
 // node-redis client, share one key against the mock auth server's node:http server with
 // strict rotation (reuse interval 0), and a real redis-server that the tests stop and start.
 import { fileURLToPath } from 'node:url'
+import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   startFleet,
@@ -77,10 +78,19 @@ describe(`redisStorage shared by ${PROCESSES} processes`, () => {
   })
 
   it(`SIGKILL of the lock holder mid-refresh: the others are served within refreshTimeoutMs + lockTtlMs (${REFRESH_TIMEOUT_MS} + ${LOCK_TTL_MS} ms), 0 reuse, the next cycle is not held up`, async () => {
-    await killLockHolder(await start(), {
-      refreshTimeoutMs: REFRESH_TIMEOUT_MS,
-      staleMs: LOCK_TTL_MS,
-    })
+    const fleet = await start()
+    const client = createClient({ url: redis.url })
+    client.on('error', () => {})
+    await client.connect()
+    try {
+      await killLockHolder(fleet, {
+        refreshTimeoutMs: REFRESH_TIMEOUT_MS,
+        staleMs: LOCK_TTL_MS,
+        leftovers: async () => client.keys(`fleet:${n}:lock*`),
+      })
+    } finally {
+      client.destroy()
+    }
   })
 
   it('logout in one process: the others sign out within a second, nobody refreshes with the dead token', async () => {

@@ -30,10 +30,14 @@ export type WorkerEvent = {
   signedIn?: boolean
   /** performance.now() of the parent when the event arrived. */
   at?: number
+  /** When it happened in the worker (epoch ms, high resolution: comparable across processes). */
+  time?: number
 }
 
 export type LockTiming = {
   type: 'lock'
+  /** When the refresh's compare-and-set write started (epoch ms, high resolution); 0: none. */
+  writtenAt: number
   waitMs: number
   holdMs: number
   networkMs: number

@@ -58,7 +58,10 @@ function instrument(storage: TokenStorage): TokenStorage {
       stats.gets++
       return storage.get()
     },
-    set: (tokens, options) => storage.set(tokens, options),
+    set: (tokens, options) => {
+      if (options) lastWriteAt = epoch()
+      return storage.set(tokens, options)
+    },
     ...(storage.watch && { watch: storage.watch.bind(storage) }),
     ...(lock && {
       lock<T>(work: () => Promise<T>, ctx: StorageLockContext): Promise<T> {
@@ -73,10 +76,12 @@ function instrument(storage: TokenStorage): TokenStorage {
           return result
         }, ctx).finally(() => {
           if (!entered) return
+          const released = performance.now()
           send({
             type: 'lock',
+            writtenAt: stats.networkRefreshes > before ? lastWriteAt : 0,
             waitMs: entered - asked,
-            holdMs: performance.now() - entered,
+            holdMs: released - entered,
             networkMs: stats.networkRefreshes > before ? networkMs : 0,
             refreshed: stats.networkRefreshes > before,
           })
@@ -87,6 +92,9 @@ function instrument(storage: TokenStorage): TokenStorage {
 }
 
 let lastNetworkMs = 0
+// When the refresh's compare-and-set write started, on the machine's clock.
+let lastWriteAt = 0
+const epoch = () => performance.timeOrigin + performance.now()
 
 async function start(config: WorkerConfig) {
   skewMs = config.skewMs ?? 0
@@ -149,6 +157,7 @@ async function start(config: WorkerConfig) {
         event,
         ...('error' in e && { error: describeError(e.error) }),
         ...('signedIn' in e && { signedIn: e.signedIn }),
+        time: epoch(),
       }),
     )
   session.on('storageError', (e) =>
