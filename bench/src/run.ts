@@ -39,9 +39,9 @@ const plan = {
   wireRuns: quick ? 1 : 3,
   shared: {
     processes: quick ? [1, 8] : [1, 8, 32],
-    cycles: quick ? 2 : 5,
+    cycles: quick ? 2 : 3,
     requests: 10,
-    happyBursts: quick ? 1 : 3,
+    happyBursts: quick ? 1 : 2,
   },
 }
 

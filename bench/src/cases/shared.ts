@@ -94,12 +94,14 @@ export async function sharedCase(plan: {
                   options: { url: redis.url, key: `bench:${run}` },
                 }
               : undefined
+        const starting = performance.now()
         const fleet = await startFleet({
           size: processes,
           ...(storageOption && { storage: storageOption }),
           refreshTimeoutMs: 10_000,
           readyTimeoutMs: 120_000,
         })
+        const startMs = performance.now() - starting
         try {
           // Happy path first, with the valid token everyone starts with.
           let happyReads = 0
@@ -160,7 +162,7 @@ export async function sharedCase(plan: {
           }
           rows.push(row)
           progress.log(
-            `${storage} P=${processes}: refresh calls ${refreshCalls.join('/')}, reuse ${row.reuseDetections}, served ${served}/${row.requests}`,
+            `${storage} P=${processes} (started in ${(startMs / 1000).toFixed(1)} s): refresh calls ${refreshCalls.join('/')}, reuse ${row.reuseDetections}, served ${served}/${row.requests}`,
           )
         } finally {
           await fleet.close()

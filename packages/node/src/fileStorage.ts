@@ -246,6 +246,7 @@ export function fileStorage(
     deadline: number,
   ): Promise<() => Promise<void>> => {
     await ensureDir()
+    let remade = false
     for (
       let delay = FIRST_POLL_MS;
       ;
@@ -266,8 +267,15 @@ export function fileStorage(
           onCompromised: noop,
         })
       } catch (e) {
-        if (errorCode(e) !== 'ELOCKED')
-          throw ioError('take the lock file', lockPath, e)
+        const code = errorCode(e)
+        // The folder was removed since: make it again, once.
+        if (code === 'ENOENT' && !remade) {
+          remade = true
+          dirReady = undefined
+          await ensureDir()
+          continue
+        }
+        if (code !== 'ELOCKED') throw ioError('take the lock file', lockPath, e)
       } finally {
         acquiring = false
       }
@@ -296,6 +304,7 @@ export function fileStorage(
     const mine = new Promise<void>((resolve) => (finish = resolve))
     tail = previous.then(() => mine)
     let timer: ReturnType<typeof setTimeout> | undefined
+    let onAbort = noop
     try {
       // Another lock of this process first, as long as the caller's bounds allow.
       await Promise.race([
@@ -308,11 +317,13 @@ export function fileStorage(
             )
           if (!signal) return
           if (signal.aborted) reject(signal.reason)
-          signal.addEventListener('abort', () => reject(signal.reason), {
-            once: true,
-          })
+          onAbort = () => reject(signal.reason)
+          signal.addEventListener('abort', onAbort, { once: true })
         }),
-      ]).finally(() => clearTimeout(timer))
+      ]).finally(() => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      })
       const release = await acquire(signal, deadline)
       held = true
       try {

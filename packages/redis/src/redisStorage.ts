@@ -333,9 +333,15 @@ export function redisStorage(
       }
       // Extended while the work runs, until its deadline: a live holder keeps the lock,
       // a holder that hangs or dies loses it lockTtlMs later at most.
+      let extending = false
       const extend = setInterval(() => {
         if (signal.aborted) return clearInterval(extend)
-        run(EXTEND, [lockKey], [owner, String(lockTtlMs)]).catch(noop)
+        // One at a time: while Redis is slow, extensions must not pile up.
+        if (extending) return
+        extending = true
+        run(EXTEND, [lockKey], [owner, String(lockTtlMs)])
+          .catch(noop)
+          .finally(() => (extending = false))
       }, lockTtlMs / 3)
       try {
         return await work()

@@ -129,6 +129,16 @@ describe('fileStorage: the file', () => {
     expect(reads).toBeGreaterThan(0)
   })
 
+  it('makes the folder again when it was removed while in use', async () => {
+    const nested = join(dir, 'cache', 'tokens.json')
+    const storage = fileStorage(nested)
+    await storage.set(A)
+    await rm(join(dir, 'cache'), { recursive: true })
+    expect(await storage.get()).toBeNull()
+    await storage.set(B)
+    expect(await storage.get()).toEqual(B)
+  })
+
   it('reads a blank file as no tokens, and writes over it', async () => {
     await writeFile(path, '')
     const storage = fileStorage(path)
