@@ -8,7 +8,11 @@ const project = (
   name: string,
   environment: 'node' | 'jsdom',
   include: string[],
-  extra: { testTimeout?: number; setupFiles?: string[] } = {},
+  extra: {
+    testTimeout?: number
+    hookTimeout?: number
+    setupFiles?: string[]
+  } = {},
 ) => ({
   extends: false as const,
   resolve: {
@@ -54,6 +58,11 @@ export default defineConfig({
         testTimeout: 120_000,
       }),
       project('demo', 'node', ['demo/**/*.test.ts'], { testTimeout: 120_000 }),
+      // examples/fastapi under uvicorn, started and stopped by the tests (Debian's python3).
+      project('fastapi', 'node', ['examples/fastapi/test/**/*.test.ts'], {
+        testTimeout: 30_000,
+        hookTimeout: 30_000,
+      }),
     ],
   },
 })

@@ -1,14 +1,6 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises'
 
-export type Deferred = { promise: Promise<void>; resolve: () => void }
-
-export function deferred(): Deferred {
-  let resolve!: () => void
-  const promise = new Promise<void>((r) => {
-    resolve = r
-  })
-  return { promise, resolve }
-}
+export { deferred, type Deferred } from '@tokenflight/test-utils'
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN

@@ -5,7 +5,7 @@ import type {
   InternalAxiosRequestConfig,
 } from 'axios'
 import { SessionExpiredError, TokenflightError } from '@tokenflight/core'
-import type { Session } from '@tokenflight/core'
+import type { Session, SessionSnapshot } from '@tokenflight/core'
 import { originOf, pageHref, requestOrigin } from './requestOrigin'
 
 declare module 'axios' {
@@ -84,19 +84,24 @@ export function attachSession(
   // every time; the caller's object is never touched): not enumerable, so neither spreads
   // nor mergeConfig copy it into another request. A WeakMap did the same at about 1 µs a
   // request, as its entries are ephemerons the garbage collector must trace.
-  const sent = Symbol('tokenflight.generation')
-  type Tracked = InternalAxiosRequestConfig & { [sent]?: number | undefined }
+  // The snapshot is kept whole: its generation and its error say, at the 401, whether the
+  // token was replaced or a refresh failed since the request went out.
+  const sent = Symbol('tokenflight.snapshot')
+  type Tracked = InternalAxiosRequestConfig & {
+    [sent]?: SessionSnapshot | undefined
+  }
 
   // The token and the generation it belongs to, read together from one snapshot.
   const authorize = (config: InternalAxiosRequestConfig) => {
-    const { tokens, generation } = session.getSnapshot()
+    const snapshot = session.getSnapshot()
+    const { tokens } = snapshot
     if (tokens) {
       config.headers.set(
         headerName,
         `${tokens.tokenType ?? 'Bearer'} ${tokens.accessToken}`,
       )
       Object.defineProperty(config, sent, {
-        value: config.skipAuthRefresh ? undefined : generation,
+        value: config.skipAuthRefresh ? undefined : snapshot,
         // Writable and configurable: axios (1.21+) copies a config with a locked property
         // into a new object before it sends, and error.config is then that copy.
         writable: true,
@@ -129,17 +134,28 @@ export function attachSession(
     async (error: unknown) => {
       // Whatever the chain rejects with; only axios errors have a config we tracked.
       const { config, response } = (error ?? {}) as Partial<AxiosError>
-      const generation = (config as Tracked | undefined)?.[sent]
+      const before = (config as Tracked | undefined)?.[sent]
       if (
         !config ||
-        generation === undefined ||
+        !before ||
         !statusCodes.includes(response?.status ?? 0) ||
         !shouldRefresh(error as AxiosError)
       )
         throw error
+      const now = session.getSnapshot()
       // Sent with a token that has since been replaced: retry, do not refresh again.
-      if (session.getSnapshot().generation === generation)
+      if (now.generation === before.generation) {
+        // The refresh of this very token failed after the request went out (a 422, or
+        // transient failures past their retries): that is this request's answer too. No new
+        // refresh per late 401, unless a newer request has started one already.
+        if (
+          now.error &&
+          now.error !== before.error &&
+          now.status !== 'refreshing'
+        )
+          throw now.error
         await untilCanceled(session.refresh(), config)
+      }
       const { tokens, error: ended } = session.getSnapshot()
       if (!tokens)
         throw (

@@ -1,5 +1,4 @@
 import {
-  RefreshError,
   RefreshTimeoutError,
   SessionExpiredError,
   StorageError,
@@ -161,7 +160,7 @@ export function createSession(options: SessionOptions): Session {
     })
 
   const hydrate = (stored: unknown) =>
-    stored ? normalizeTokenResponse(stored, now()) : null
+    stored ? normalizeTokenResponse(stored, now(), options) : null
   // Shared storages (other holders write to them too) are re-read and written before memory.
   const shared = !!(storage?.lock || storage?.watch)
   const read = async () => hydrate(await storage?.get())
@@ -208,6 +207,7 @@ export function createSession(options: SessionOptions): Session {
     const next = normalizeTokenResponse(
       await options.refresh({ tokens: current, signal }),
       now(),
+      options,
     )
     // RFC 6749 §6: no new refresh token means the old one stays valid.
     if (current.refreshToken) next.refreshToken ??= current.refreshToken
@@ -263,16 +263,9 @@ export function createSession(options: SessionOptions): Session {
       } catch (e) {
         // Superseded by logout or new tokens: the waiters already have their answer.
         if (flight !== f) return
-        // A malformed body is a server bug: retrying will not fix it, and the grant may live.
-        const malformed = isNamed(e, 'InvalidTokenResponseError')
-        const error = malformed
-          ? new RefreshError('Token refresh failed: invalid token response', {
-              cause: e,
-              terminal: false,
-            })
-          : toRefreshError(e, isTerminal)
+        const error = toRefreshError(e, isTerminal, refreshTimeoutMs)
         // Not `attempt >= attempts`: a NaN must mean no retry, not endless ones.
-        if (malformed || error.terminal || !(attempt < attempts)) {
+        if (!error.retryable || !(attempt < attempts)) {
           if (error.terminal) {
             // A storage that does not answer in time must not keep the session alive.
             const stored = shared
@@ -293,8 +286,10 @@ export function createSession(options: SessionOptions): Session {
           emit('refreshFailed', { error })
           return f.reject(error)
         }
+        await new Promise((r) =>
+          setTimeout(r, error.retryAfterMs ?? baseDelayMs * 2 ** attempt),
+        )
       }
-      await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** attempt))
       if (flight !== f) return
     }
   }
@@ -400,7 +395,9 @@ export function createSession(options: SessionOptions): Session {
       flight || hydrating || !tokens || due(tokens) ? null : tokens.accessToken,
 
     async setTokens(next) {
-      await commit(next === null ? null : normalizeTokenResponse(next, now()))
+      await commit(
+        next === null ? null : normalizeTokenResponse(next, now(), options),
+      )
     },
 
     async login(credentials) {
@@ -411,7 +408,7 @@ export function createSession(options: SessionOptions): Session {
       const body = await options.login(credentials, {
         signal: new AbortController().signal,
       })
-      const next = normalizeTokenResponse(body, now())
+      const next = normalizeTokenResponse(body, now(), options)
       // A logout or another token change happened meanwhile: it wins.
       if (epoch !== before) throw sessionEnded()
       await commit(next)

@@ -13,10 +13,16 @@ export class TokenflightError extends Error {
   }
 }
 
-/** A refresh failed. `terminal`: the server rejected the refresh token and a new login is needed. */
+/**
+ * A refresh failed. `terminal`: the server rejected the refresh token and a new login is needed.
+ * `retryable`: a transient failure the session retries (network, timeout, 408, 429, 5xx).
+ */
 export class RefreshError extends TokenflightError {
   override name = 'RefreshError'
   declare readonly terminal: boolean
+  declare readonly retryable: boolean
+  /** How long the server asked to wait (its `Retry-After`), when it said. */
+  declare readonly retryAfterMs: number | undefined
   /** The HTTP status the refresh endpoint answered with, when there was one. */
   declare readonly status: number | undefined
   /** The OAuth2 error code (RFC 6749 §5.2), e.g. 'invalid_grant', when the server sent one. */
@@ -26,12 +32,16 @@ export class RefreshError extends TokenflightError {
     message: string,
     options: ErrorOptions & {
       terminal: boolean
+      retryable?: boolean
+      retryAfterMs?: number | undefined
       status?: number | undefined
       code?: string | undefined
     },
   ) {
     super(message, options)
     this.terminal = options.terminal
+    this.retryable = options.retryable ?? !options.terminal
+    this.retryAfterMs = options.retryAfterMs
     this.status = options.status
     this.code = options.code
   }
@@ -74,23 +84,39 @@ export class StorageConflictError extends StorageError {
   override name = 'StorageConflictError'
 }
 
-/** A non-2xx answer from an oauth2Client endpoint. Shaped like HTTP client errors (`status`, `data.error`) so the session classifies it. */
+/** The fields of an error body that OAuth2HttpError keeps: RFC 6749 §5.2 and FastAPI's string `detail`. */
+export type OAuth2ErrorData = {
+  error?: string
+  error_description?: string
+  detail?: string
+}
+
+/**
+ * A non-2xx answer from an oauth2Client endpoint. Shaped like HTTP client errors (`status`,
+ * `data.error`, `headers`) so the session classifies it. `message` adds the server's
+ * description (or FastAPI's `detail`), with any token the request carried redacted.
+ */
 export class OAuth2HttpError extends TokenflightError {
   override name = 'OAuth2HttpError'
   declare readonly status: number
-  /** The server's RFC 6749 §5.2 body fields, never a token. */
-  declare readonly data: { error?: string; error_description?: string }
+  /** The server's RFC 6749 §5.2 fields and string `detail`, tokens redacted. */
+  declare readonly data: OAuth2ErrorData
+  /** Only `retry-after`: the other headers may carry a cookie. */
+  declare readonly headers: { 'retry-after'?: string }
 
   constructor(
     endpoint: string,
     status: number,
-    data: { error?: string; error_description?: string },
+    data: OAuth2ErrorData,
+    options: { headers?: { 'retry-after'?: string }; summary?: string } = {},
   ) {
+    const text = data.error_description ?? data.detail ?? options.summary
     super(
-      `${endpoint} answered ${status}${data.error ? ` (${data.error})` : ''}`,
+      `${endpoint} answered ${status}${data.error ? ` (${data.error})` : ''}${text ? `: ${text}` : ''}`,
     )
     this.status = status
     this.data = data
+    this.headers = options.headers ?? {}
   }
 }
 

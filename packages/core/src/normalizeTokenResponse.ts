@@ -9,15 +9,39 @@ const invalid = (field: string): never => {
 const isText = (value: unknown) => typeof value === 'string' && value !== ''
 
 /**
+ * When a JWT access token expires, for scheduling only (the signature is not checked, and
+ * nothing else is read from it): receipt time + `exp - iat`, so that a client clock that
+ * disagrees with the server's does not matter; without `iat`, `exp` on this clock. undefined
+ * when the token is not a JWT, has no usable `exp`, or has expired already.
+ */
+const jwtExpiresAt = (token: string, receivedAt: number) => {
+  try {
+    const { exp, iat } = JSON.parse(
+      atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')),
+    ) as { exp?: unknown; iat?: unknown }
+    const at =
+      typeof iat === 'number'
+        ? receivedAt + ((exp as number) - iat) * 1000
+        : (exp as number) * 1000
+    if (typeof exp === 'number' && at > receivedAt) return at
+  } catch {
+    // Not a JWT: an opaque token has no expiry to read.
+  }
+}
+
+/**
  * Turns a TokenSet or a raw OAuth2 token response (RFC 6749 §5.1) into a TokenSet.
  * Strict: a non-empty `access_token`, an optional non-empty `refresh_token`, an optional
  * positive `expires_in` (a number, or a canonical decimal string like "3600") and an
  * optional `token_type` that is bearer in any case; `null` counts as absent (pydantic
  * serialises `None` so). Anything else throws InvalidTokenResponseError.
+ * A raw response without `expires_in` whose access token is a JWT takes `expiresAt` from
+ * the JWT (`exp - iat` from receipt), unless `jwtExpiry` is false.
  */
 export function normalizeTokenResponse(
   body: unknown,
   receivedAt: number = Date.now(),
+  { jwtExpiry = true }: { jwtExpiry?: boolean | undefined } = {},
 ): TokenSet {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     invalid('body (not a JSON object)')
@@ -54,9 +78,14 @@ export function normalizeTokenResponse(
       ? raw && /^[1-9]\d*$/.test(v)
       : Number.isFinite(v) && (!raw || (v as number) > 0),
   )
-  if (expires != null)
-    tokens.expiresAt = raw
-      ? receivedAt + Number(expires) * 1000
-      : (expires as number)
+  const expiresAt =
+    expires != null
+      ? raw
+        ? receivedAt + Number(expires) * 1000
+        : (expires as number)
+      : raw && jwtExpiry
+        ? jwtExpiresAt(tokens.accessToken, receivedAt)
+        : undefined
+  if (expiresAt !== undefined) tokens.expiresAt = expiresAt
   return tokens
 }

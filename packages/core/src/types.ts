@@ -83,6 +83,12 @@ export type SessionOptions = {
   refreshLeewayMs?: number
   /** Transient refresh failures. `attempts` counts retries after the first try. Default { attempts: 2, baseDelayMs: 250 }. */
   retry?: RetryOptions
+  /**
+   * A login or refresh answer without `expires_in` whose access token is a JWT: take the
+   * expiry from the JWT (`exp - iat`, counted from receipt), for scheduling early refreshes
+   * only. Default true; false leaves such tokens without `expiresAt` (401s drive the refresh).
+   */
+  jwtExpiry?: boolean
   /** Overrides the default classification of a failed refresh (see DESIGN.md). */
   isTerminal?: (error: unknown) => boolean
   /** Injectable clock for tests; epoch ms. */

@@ -1,16 +1,9 @@
 import { HttpResponse, http, type HttpHandler } from 'msw'
+import { ADMIN_PREFIX, ROUTES } from './routes.ts'
 import type { AuthServer } from './types.ts'
 
-const PATHS = [
-  '/token',
-  '/refresh',
-  '/logout',
-  '/revoke',
-  '/me',
-  '/todos',
-  '/todos/:id',
-  '/__admin/*',
-]
+// One handler per route, then every other admin path (the server answers it with a 404).
+const PATHS = [...ROUTES.map((route) => route.path), `${ADMIN_PREFIX}/*`]
 
 /**
  * MSW 2 handlers serving `server`. Without `baseUrl` the paths are relative:

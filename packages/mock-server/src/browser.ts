@@ -1,2 +1,5 @@
 export { startAuthWorker } from './startAuthWorker.ts'
-export type { StartAuthWorkerOptions } from './startAuthWorker.ts'
+export type {
+  RunningAuthWorker,
+  StartAuthWorkerOptions,
+} from './startAuthWorker.ts'

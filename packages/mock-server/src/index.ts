@@ -11,5 +11,6 @@ export type {
   Endpoint,
   Fault,
   FaultKind,
+  ReusePolicy,
   Todo,
 } from './types.ts'

@@ -78,7 +78,7 @@ export function noContent(): Response {
   return new Response(null, { status: 204 })
 }
 
-type BodyResult =
+export type BodyResult =
   | { ok: true; fields: Record<string, unknown> }
   | { ok: false; response: Response }
 

@@ -1,10 +1,21 @@
 import {
   createServer,
+  STATUS_CODES,
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { BODY_LIMIT_BYTES, tooLarge } from './responses.ts'
+import type { Duplex } from 'node:stream'
+import {
+  ALLOW_METHODS,
+  FORBIDDEN_METHODS,
+  hostIsValid,
+  methodNotAllowed,
+  readBody,
+  toRequest,
+  write,
+} from './nodeRequest.ts'
+import { jsonResponse, tooLarge } from './responses.ts'
 import type { AuthServer } from './types.ts'
 
 export type StartAuthServerOptions = {
@@ -17,6 +28,20 @@ export type StartAuthServerOptions = {
    * `http://127.0.0.1:*` origin. `'*'` allows every origin.
    */
   corsOrigins?: Array<string | RegExp> | '*'
+  /**
+   * Called once per request when it ends. Carries no token: the path is without its
+   * query string (a token may travel there) and cut to 200 printable characters.
+   */
+  onRequest?: (entry: RequestLogEntry) => void
+}
+
+export type RequestLogEntry = {
+  method: string
+  path: string
+  /** `null`: no answer (a network-error fault, or the client went away first). */
+  status: number | null
+  /** From the first byte of the request to the last byte of the answer. */
+  ms: number
 }
 
 export type RunningAuthServer = {
@@ -28,7 +53,6 @@ export type RunningAuthServer = {
 
 const LOCAL_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/
 
-const ALLOW_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS'
 const ALLOW_HEADERS = 'Authorization, Content-Type'
 
 /** Serves `server` over real sockets with `node:http`. */
@@ -38,11 +62,27 @@ export async function startAuthServer(
 ): Promise<RunningAuthServer> {
   const host = options.host ?? '127.0.0.1'
   const allowed = originMatcher(options.corsOrigins)
+  const { onRequest } = options
+  // Known once listening; requests cannot arrive before.
+  let base = ''
   const http = createServer((req, res) => {
-    void serve({ server, req, res, allowed }).catch(() => {
+    if (onRequest) logWhenDone(req, res, onRequest)
+    void serve({ server, req, res, allowed, base }).catch(() => {
       // The socket is gone or the response could not be written: nothing left to tell.
       res.destroy()
     })
+  })
+  // node:http hands CONNECT to this event, and closes the socket when nobody listens.
+  http.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const started = performance.now()
+    void answerRaw(socket, methodNotAllowed(req.url ?? '')).then(() =>
+      onRequest?.({
+        method: 'CONNECT',
+        path: '-',
+        status: 405,
+        ms: performance.now() - started,
+      }),
+    )
   })
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)
@@ -53,9 +93,10 @@ export async function startAuthServer(
   })
   const { port } = http.address() as AddressInfo
   const shownHost = host.includes(':') ? `[${host}]` : host
+  base = `http://${shownHost}:${port}`
   let closing: Promise<void> | undefined
   return {
-    url: `http://${shownHost}:${port}`,
+    url: base,
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {
         http.close((error) => (error ? reject(error) : resolve()))
@@ -63,6 +104,26 @@ export async function startAuthServer(
         http.closeAllConnections()
       })),
   }
+}
+
+function logWhenDone(
+  req: IncomingMessage,
+  res: ServerResponse,
+  onRequest: (entry: RequestLogEntry) => void,
+): void {
+  const started = performance.now()
+  res.once('close', () => {
+    const path = (req.url ?? '/')
+      .split('?')[0]!
+      .replace(/[^\x21-\x7e]/g, '?')
+      .slice(0, 200)
+    onRequest({
+      method: (req.method ?? '?').slice(0, 16),
+      path,
+      status: res.writableFinished ? res.statusCode : null,
+      ms: performance.now() - started,
+    })
+  })
 }
 
 function originMatcher(
@@ -81,11 +142,13 @@ async function serve({
   req,
   res,
   allowed,
+  base,
 }: {
   server: AuthServer
   req: IncomingMessage
   res: ServerResponse
   allowed: (origin: string) => boolean
+  base: string
 }): Promise<void> {
   const origin = req.headers.origin
   const cors: Record<string, string> = {}
@@ -108,33 +171,28 @@ async function serve({
     res.writeHead(204, cors).end()
     return
   }
+  if (!hostIsValid(req.headers.host))
+    return write(res, badRequest('malformed Host header'), {
+      ...cors,
+      Connection: 'close',
+    })
+  if (FORBIDDEN_METHODS.has(req.method ?? ''))
+    return write(res, methodNotAllowed(req.url ?? '/'), cors)
 
   const body = await readBody(req)
-  if (body === undefined) {
-    await write(res, tooLarge(), { ...cors, Connection: 'close' })
-    return
-  }
+  if (body === undefined)
+    return write(res, tooLarge(), { ...cors, Connection: 'close' })
 
   const aborter = new AbortController()
   res.once('close', () => {
     if (!res.writableFinished) aborter.abort()
   })
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue
-    for (const item of Array.isArray(value) ? value : [value])
-      headers.append(name, item)
+  let request: Request
+  try {
+    request = toRequest(req, base, body, aborter.signal)
+  } catch {
+    return write(res, badRequest('malformed request'), cors)
   }
-  const method = req.method ?? 'GET'
-  const request = new Request(
-    new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`),
-    {
-      method,
-      headers,
-      signal: aborter.signal,
-      ...(method === 'GET' || method === 'HEAD' ? {} : { body }),
-    },
-  )
   const response = await server.handle(request)
   if (response.type === 'error') {
     // A network error for the client: no status line, the connection just dies.
@@ -144,40 +202,15 @@ async function serve({
   await write(res, response, cors)
 }
 
-/** The request body, or `undefined` when it exceeds the limit. */
-function readBody(
-  req: IncomingMessage,
-): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? '0') > BODY_LIMIT_BYTES) {
-      req.resume()
-      return resolve(undefined)
-    }
-    const chunks: Buffer[] = []
-    let size = 0
-    let over = false
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.byteLength
-      if (size > BODY_LIMIT_BYTES) over = true
-      else chunks.push(chunk)
-    })
-    req.on('end', () =>
-      resolve(over ? undefined : new Uint8Array(Buffer.concat(chunks))),
-    )
-    req.on('error', reject)
-  })
-}
+const badRequest = (detail: string) => jsonResponse(400, { detail })
 
-async function write(
-  res: ServerResponse,
-  response: Response,
-  extra: Record<string, string>,
-): Promise<void> {
-  const body = new Uint8Array(await response.arrayBuffer())
-  const headers: Record<string, string> = {}
-  response.headers.forEach((value, name) => {
-    headers[name] = value
-  })
-  res.writeHead(response.status, { ...headers, ...extra })
-  res.end(body)
+/** An answer written straight to a socket node:http gave up (CONNECT); then it closes. */
+async function answerRaw(socket: Duplex, response: Response): Promise<void> {
+  const body = Buffer.from(await response.arrayBuffer())
+  const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status]}`]
+  response.headers.forEach((value, name) => lines.push(`${name}: ${value}`))
+  lines.push(`content-length: ${body.byteLength}`, 'connection: close')
+  socket.end(
+    Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), body]),
+  )
 }

@@ -20,6 +20,17 @@ export type Fault = { endpoint: Endpoint; times?: number } & (
 
 export type AuthUser = { username: string; password: string }
 
+/**
+ * What the server does with a refresh token that was already rotated out:
+ * - `'strict'`: every replay revokes the whole family (RFC 9700 §4.14.2);
+ * - `{ intervalSec }`: Auth0/Okta-like grace, the immediate parent may be replayed for
+ *   `intervalSec` after its first rotation and gets a new sibling child;
+ * - `'parent-of-active'`: Supabase-like, the parent of the family's active token gets that
+ *   already-issued child back (with a new access token), for as long as the child is unused.
+ */
+export type ReusePolicy =
+  'strict' | { intervalSec: number } | 'parent-of-active'
+
 export type AuthServerOptions = {
   /** Default: `[{ username: 'demo', password: 'demo-password' }]`. */
   users?: AuthUser[]
@@ -27,7 +38,9 @@ export type AuthServerOptions = {
   accessTokenTtlSec?: number
   /** Absolute lifetime of a refresh token family in seconds; rotation never extends it. Default 604 800. */
   refreshTokenTtlSec?: number
-  /** How long a rotated refresh token may still be exchanged (immediate parent only). Default 0. */
+  /** What a replayed refresh token gets. Default `'strict'`. */
+  reuse?: ReusePolicy
+  /** Shorthand for `reuse: { intervalSec }`; 0 is `'strict'`. Do not pass both. */
   reuseIntervalSec?: number
   /** HS256 key. Default: 256 random bits per server. */
   secret?: Uint8Array | string

@@ -185,6 +185,76 @@ describe('a failed refresh', () => {
     expect(auth.stats.refreshes).toBe(0)
   })
 
+  it('rejects the late 401s of a refresh that failed without ending the session (422): no second refresh', async () => {
+    const { api, session } = await signIn()
+    auth.expireAccessTokens()
+    const held = deferred()
+    const arrived = counter(5)
+    // Five /me requests reach the server with the old token and are held there.
+    msw.use(
+      http.get(`${API}/me`, async () => {
+        if (arrived.seen >= 5) return
+        arrived.count()
+        await held.promise
+      }),
+    )
+    const late = settle(times(5, () => api.get('/me')))
+    await arrived.reached
+    auth.inject({ endpoint: 'refresh', kind: 'status', status: 422 })
+    const seen = record('/refresh')
+
+    const error = await api.get('/todos').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RefreshError)
+    expect(error).toMatchObject({ status: 422, terminal: false })
+    held.resolve()
+    const errors = await late
+
+    expect(errors.every((e) => e === error)).toBe(true)
+    expect(seen).toHaveLength(1)
+    expect(session.getSnapshot()).toMatchObject({ status: 'authenticated' })
+    // A request sent after the failure may try again: the session is not wedged.
+    await expect(api.get('/me')).resolves.toMatchObject({ status: 200 })
+    expect(seen).toHaveLength(2)
+  })
+
+  it('lets those late 401s join a newer refresh already in flight', async () => {
+    // 5 late + the one that met the 422 + the one that started the second refresh.
+    const waiting = count401s(7)
+    const { api } = await signIn({ before: waiting.before })
+    auth.expireAccessTokens()
+    const held = deferred()
+    const arrived = counter(5)
+    msw.use(
+      http.get(`${API}/me`, async () => {
+        if (arrived.seen >= 5) return
+        arrived.count()
+        await held.promise
+      }),
+    )
+    const late = settle(times(5, () => api.get('/me')))
+    await arrived.reached
+    auth.inject({ endpoint: 'refresh', kind: 'status', status: 422 })
+    const seen = record('/refresh')
+    await expect(api.get('/todos')).rejects.toMatchObject({ status: 422 })
+    // A request sent after that failure starts a second refresh, held at the server.
+    const gate = deferred()
+    auth.inject({ endpoint: 'refresh', kind: 'gate', until: gate.promise })
+    const second = api.get('/todos')
+    await vi.waitFor(() => expect(seen).toHaveLength(2))
+
+    held.resolve()
+    await waiting.reached
+    // Only microtasks separate the counting interceptor from ours: let them run.
+    await new Promise((r) => setTimeout(r, 0))
+    gate.resolve()
+    const results = [...(await late), await second]
+
+    expect(results.map((r) => (r as { status?: number }).status)).toEqual(
+      Array(6).fill(200),
+    )
+    expect(seen).toHaveLength(2)
+  })
+
   it('survives a 503 once and then succeeds', async () => {
     const { api, session } = await signIn({
       session: { retry: { attempts: 2, baseDelayMs: 5 } },

@@ -9,22 +9,13 @@ import type {
 import { DEFAULT_USER } from '@tokenflight/mock-server'
 import { attachSession } from '../attachSession'
 import type { AttachSessionOptions } from '../attachSession'
+import { deferred } from '@tokenflight/test-utils'
 
 export const API = 'http://api.test'
 export const FOREIGN = 'http://foreign.test'
 export const isBrowser = typeof window !== 'undefined'
 
-export type Deferred<T = void> = {
-  promise: Promise<T>
-  resolve: (value: T) => void
-}
-
-/** A promise the test settles: the gate a handler awaits. */
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void
-  const promise = new Promise<T>((r) => (resolve = r))
-  return { promise, resolve }
-}
+export { deferred, type Deferred } from '@tokenflight/test-utils'
 
 /** Resolves when `count()` has been called `n` times. */
 export function counter(n: number) {

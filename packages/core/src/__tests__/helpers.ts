@@ -1,16 +1,7 @@
 import { expect } from 'vitest'
 import type { SessionOptions, TokenSet, TokenStorage } from '../types'
 
-/** A promise the test opens (or fails) when it chooses: races without sleeps. */
-export function gate<T = void>() {
-  let open!: (value: T) => void
-  let fail!: (error: unknown) => void
-  const promise = new Promise<T>((resolve, reject) => {
-    open = resolve
-    fail = reject
-  })
-  return { promise, open, fail }
-}
+export { gate } from '@tokenflight/test-utils'
 
 /** Lets queued promise callbacks run. */
 export const flush = () => new Promise<void>((r) => setTimeout(r, 0))

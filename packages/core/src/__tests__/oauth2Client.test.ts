@@ -1,4 +1,5 @@
 import { HttpResponse, http } from 'msw'
+import type { JsonBodyType } from 'msw'
 import { setupServer } from 'msw/node'
 import {
   afterAll,
@@ -192,7 +193,7 @@ describe('oauth2Client request shapes', () => {
 })
 
 describe('oauth2Client errors', () => {
-  it('maps a non-2xx answer to OAuth2HttpError with only status and the RFC 6749 fields', async () => {
+  it('maps a non-2xx answer to OAuth2HttpError with only status, the RFC 6749 fields and detail, tokens redacted', async () => {
     server.use(
       http.post(`${API}/refresh`, () =>
         HttpResponse.json(
@@ -217,14 +218,16 @@ describe('oauth2Client errors', () => {
       data: {
         error: 'invalid_grant',
         error_description: 'refresh token revoked',
+        detail: 'bad token [redacted]',
       },
     })
     expect(Object.keys((error as OAuth2HttpError).data)).toEqual([
       'error',
       'error_description',
+      'detail',
     ])
     expect((error as Error).message).toBe(
-      '/refresh answered 401 (invalid_grant)',
+      '/refresh answered 401 (invalid_grant): refresh token revoked',
     )
     expectNoSecrets(error, secrets, true)
   })
@@ -368,5 +371,282 @@ describe('oauth2Client with createSession', () => {
     expect(s.getSnapshot().status).toBe('anonymous')
     expect(failed).toHaveBeenCalledOnce()
     expectNoSecrets(failed.mock.calls[0]?.[0], secrets, true)
+  })
+})
+
+/** The OAuth2HttpError a call rejects with. */
+const failure = (pending: Promise<unknown>) =>
+  pending.then(
+    () => expect.fail('resolved'),
+    (e: unknown) => e as OAuth2HttpError,
+  )
+
+describe("oauth2Client and FastAPI's error bodies", () => {
+  const answer = (path: string, status: number, body: JsonBodyType) =>
+    server.use(
+      http.post(`${API}${path}`, () => HttpResponse.json(body, { status })),
+    )
+  const loginError = (client = oauth2Client({ baseUrl: API })) =>
+    failure(
+      client.login(
+        { username: 'alice', password: PASSWORD },
+        { signal: signal() },
+      ),
+    )
+
+  it("keeps FastAPI's string detail in data and in the message", async () => {
+    answer('/token', 403, { detail: 'Incorrect email or password' })
+    const error = await loginError()
+    expect(error).toBeInstanceOf(OAuth2HttpError)
+    expect(error).toMatchObject({
+      status: 403,
+      data: { detail: 'Incorrect email or password' },
+      message: '/token answered 403: Incorrect email or password',
+    })
+  })
+
+  it('redacts the password, the tokens sent and any JWT from what the server says', async () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln'
+    answer('/token', 401, {
+      detail: `no user alice with password ${PASSWORD} (${jwt})`,
+    })
+    const error = await loginError()
+    expect(error.data.detail).toBe(
+      'no user alice with password [redacted] ([redacted])',
+    )
+    expectNoSecrets(error, [...secrets, jwt], true)
+
+    answer('/refresh', 400, {
+      error: 'invalid_grant',
+      error_description: `${RT} is revoked`,
+      detail: `${RT}/${AT}`,
+    })
+    const refreshError = await failure(
+      oauth2Client({ baseUrl: API }).refresh({ tokens, signal: signal() }),
+    )
+    expect(refreshError.data).toEqual({
+      error: 'invalid_grant',
+      error_description: '[redacted] is revoked',
+      detail: '[redacted]/[redacted]',
+    })
+    expectNoSecrets(refreshError, secrets, true)
+  })
+
+  it("drops a detail that is not a string, and names a 422's fields (never their input)", async () => {
+    answer('/refresh', 422, {
+      detail: [
+        {
+          loc: ['query', 'refresh_token'],
+          msg: 'field required',
+          type: 'value_error.missing',
+        },
+        // pydantic 2 echoes the input: it must go nowhere.
+        { loc: ['body', 'refresh_token'], msg: 'bad', input: RT },
+      ],
+    })
+    const error = await failure(
+      oauth2Client({ baseUrl: API }).refresh({ tokens, signal: signal() }),
+    )
+    expect(error.data).toEqual({})
+    expect(error.message).toBe(
+      '/refresh answered 422: invalid query.refresh_token, body.refresh_token',
+    )
+    expectNoSecrets(error, secrets, true)
+  })
+
+  it('keeps Retry-After, and only that header', async () => {
+    server.use(
+      http.post(
+        `${API}/refresh`,
+        () =>
+          new HttpResponse(null, {
+            status: 429,
+            headers: { 'retry-after': '2', 'set-cookie': `rt=${RT}` },
+          }),
+      ),
+    )
+    const error = await failure(
+      oauth2Client({ baseUrl: API }).refresh({ tokens, signal: signal() }),
+    )
+    expect(error.headers).toEqual({ 'retry-after': '2' })
+    expectNoSecrets(error, secrets, true)
+  })
+})
+
+describe("oauth2Client refreshBody: 'query'", () => {
+  it('posts the refresh token as a query parameter with no body', async () => {
+    const client = oauth2Client({ baseUrl: API, refreshBody: 'query' })
+    let url = ''
+    server.use(
+      http.post(`${API}/refresh`, async ({ request }) => {
+        url = request.url
+        seen.push({
+          path: new URL(request.url).pathname,
+          contentType: request.headers.get('content-type'),
+          authorization: request.headers.get('authorization'),
+          body: await request.text(),
+        })
+        return HttpResponse.json(tokenBody)
+      }),
+    )
+    await client.refresh({ tokens, signal: signal() })
+    expect(new URL(url).searchParams.get('refresh_token')).toBe(RT)
+    expect(seen[0]).toEqual({
+      path: '/refresh',
+      contentType: null,
+      authorization: null,
+      body: '',
+    })
+  })
+
+  it('appends to a refreshPath that has a query already', async () => {
+    let url = ''
+    server.use(
+      http.post(`${API}/auth/refresh`, ({ request }) => {
+        url = request.url
+        return HttpResponse.json(tokenBody)
+      }),
+    )
+    await oauth2Client({
+      baseUrl: API,
+      refreshPath: '/auth/refresh?v=2',
+      refreshBody: 'query',
+    }).refresh({ tokens, signal: signal() })
+    expect(Object.fromEntries(new URL(url).searchParams)).toEqual({
+      v: '2',
+      refresh_token: RT,
+    })
+  })
+
+  it('sends no query without a refresh token (httpOnly cookie)', async () => {
+    let url = ''
+    server.use(
+      http.post(`${API}/refresh`, ({ request }) => {
+        url = request.url
+        return HttpResponse.json(tokenBody)
+      }),
+    )
+    await oauth2Client({ baseUrl: API, refreshBody: 'query' }).refresh({
+      tokens: { accessToken: AT },
+      signal: signal(),
+    })
+    expect(url).toBe(`${API}/refresh`)
+  })
+
+  it.each([
+    ['an error answer', () => HttpResponse.json({}, { status: 500 })],
+    ['a network failure', () => HttpResponse.error()],
+    ['a non-JSON 2xx', () => HttpResponse.text('OK')],
+  ])('keeps the URL (and its token) out of %s', async (_, reply) => {
+    server.use(http.post(`${API}/refresh`, reply))
+    const error = await oauth2Client({ baseUrl: API, refreshBody: 'query' })
+      .refresh({ tokens, signal: signal() })
+      .catch((e: unknown) => e)
+    expect(isTokenflightError(error)).toBe(true)
+    expect((error as Error).message).toMatch(/^\/refresh /)
+    expectNoSecrets(error, secrets, true)
+  })
+})
+
+describe('oauth2Client logoutPath: false', () => {
+  it('sends nothing and fires no logoutFailed', async () => {
+    const s = createSession({
+      ...oauth2Client({ baseUrl: API, logoutPath: false }),
+    })
+    await s.setTokens(tokens)
+    const failed = vi.fn()
+    s.on('logoutFailed', failed)
+    await s.logout()
+    expect(seen).toHaveLength(0)
+    expect(failed).not.toHaveBeenCalled()
+    expect(s.getSnapshot().status).toBe('anonymous')
+  })
+})
+
+describe('oauth2Client logout with an access token the server refuses', () => {
+  const logoutAnswers = (answer: (authorization: string | null) => Response) =>
+    server.use(
+      http.post(`${API}/logout`, async ({ request }) => {
+        const authorization = request.headers.get('authorization')
+        seen.push({
+          path: '/logout',
+          contentType: request.headers.get('content-type'),
+          authorization,
+          body: await request.text(),
+        })
+        return answer(authorization)
+      }),
+    )
+
+  it('on a 401, sends the refresh token once more, without the access token', async () => {
+    logoutAnswers((authorization) =>
+      authorization
+        ? HttpResponse.json({ detail: 'expired' }, { status: 401 })
+        : new HttpResponse(null, { status: 204 }),
+    )
+    await oauth2Client({ baseUrl: API }).logout({ tokens, signal: signal() })
+    const body = JSON.stringify({ refresh_token: RT })
+    expect(seen.map((r) => [r.path, r.authorization, r.body])).toEqual([
+      ['/logout', `Bearer ${AT}`, body],
+      ['/logout', null, body],
+    ])
+  })
+
+  it('only once, only on a 401, and only with a refresh token to send', async () => {
+    const client = oauth2Client({ baseUrl: API })
+    logoutAnswers(() => HttpResponse.json({ detail: 'no' }, { status: 401 }))
+    await expect(
+      client.logout({ tokens, signal: signal() }),
+    ).rejects.toMatchObject({ status: 401 })
+    expect(seen).toHaveLength(2)
+    seen.length = 0
+    await expect(
+      client.logout({ tokens: { accessToken: AT }, signal: signal() }),
+    ).rejects.toMatchObject({ status: 401 })
+    expect(seen).toHaveLength(1)
+    seen.length = 0
+    logoutAnswers(() => HttpResponse.json({ detail: 'down' }, { status: 503 }))
+    await expect(
+      client.logout({ tokens, signal: signal() }),
+    ).rejects.toMatchObject({ status: 503 })
+    expect(seen).toHaveLength(1)
+  })
+})
+
+describe('oauth2Client baseUrl', () => {
+  it.each(['/api', '', 'api.example.test', '//api.example.test'])(
+    'a relative URL (%j) fails at creation outside a browser, saying why',
+    (baseUrl) => {
+      expect(() => oauth2Client({ baseUrl })).toThrow(TokenflightError)
+      expect(() => oauth2Client({ baseUrl })).toThrow(
+        /absolute http\(s\) URL \(a relative one works only in a browser/,
+      )
+    },
+  )
+
+  it('a non-http URL fails at creation', () => {
+    for (const baseUrl of ['ftp://api.example.test', 'javascript:alert(1)'])
+      expect(() => oauth2Client({ baseUrl })).toThrow(TokenflightError)
+  })
+
+  it('a relative URL is fine in a browser, resolved against the page by fetch', async () => {
+    vi.stubGlobal('location', { href: `${API}/app/` })
+    try {
+      const fetched: string[] = []
+      const client = oauth2Client({
+        baseUrl: '/api',
+        fetch: async (input) => {
+          fetched.push(String(input))
+          return Response.json(tokenBody)
+        },
+      })
+      await client.refresh({ tokens, signal: signal() })
+      expect(fetched).toEqual(['/api/refresh'])
+      expect(() => oauth2Client({ baseUrl: 'ftp://x' })).toThrow(
+        TokenflightError,
+      )
+    } finally {
+      vi.unstubAllGlobals()
+    }
   })
 })

@@ -1,15 +1,13 @@
 import { SignJWT, base64url, decodeJwt } from 'jose'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createAuthServer } from '../authServer.ts'
-import type { AuthServer, AuthServerOptions } from '../types.ts'
 import {
   form,
   login,
   manualClock,
   me,
   modes,
-  serve,
-  type Served,
+  serverPerTest,
 } from './helpers.ts'
 
 const SECRET =
@@ -28,19 +26,7 @@ const invalid = (description: string): string =>
   `Bearer error="invalid_token", error_description="${description}"`
 
 describe.each(modes)('access tokens over %s', (mode) => {
-  let served: Served | undefined
-  afterEach(async () => {
-    await served?.close()
-    served = undefined
-  })
-
-  async function start(
-    options: AuthServerOptions = {},
-  ): Promise<{ server: AuthServer; url: string }> {
-    const server = createAuthServer({ secret: SECRET, ...options })
-    served = await serve(mode, server)
-    return { server, url: served.url }
-  }
+  const start = serverPerTest(mode, { secret: SECRET })
 
   async function expectRejected(
     url: string,

@@ -1,33 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { createAuthServer } from '../authServer.ts'
-import type { AuthServer } from '../types.ts'
-import {
-  json,
-  login,
-  me,
-  modes,
-  refresh,
-  serve,
-  type Served,
-} from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { json, login, me, modes, refresh, serverPerTest } from './helpers.ts'
 
 describe.each(modes)('admin routes over %s', (mode) => {
-  let served: Served | undefined
-  afterEach(async () => {
-    await served?.close()
-    served = undefined
+  const start = serverPerTest(mode, {
+    users: [
+      { username: 'ada', password: 'a' },
+      { username: 'bob', password: 'b' },
+    ],
   })
-
-  async function start(): Promise<{ server: AuthServer; url: string }> {
-    const server = createAuthServer({
-      users: [
-        { username: 'ada', password: 'a' },
-        { username: 'bob', password: 'b' },
-      ],
-    })
-    served = await serve(mode, server)
-    return { server, url: served.url }
-  }
 
   const post = (url: string, path: string, body?: unknown): Promise<Response> =>
     fetch(

@@ -1,5 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { createAuthServer } from '../authServer.ts'
+import { describe, expect, it } from 'vitest'
 import {
   form,
   json,
@@ -7,23 +6,16 @@ import {
   manualClock,
   modes,
   refresh,
-  serve,
-  type Served,
+  serverPerTest,
   type TokenBody,
 } from './helpers.ts'
 
 describe.each(modes)('stats and audit over %s', (mode) => {
-  let served: Served | undefined
-  afterEach(async () => {
-    await served?.close()
-    served = undefined
-  })
+  const start = serverPerTest(mode)
 
   it('record every token event with time, user, family and outcome, never a token', async () => {
     const clock = manualClock()
-    const server = createAuthServer({ now: clock.now })
-    served = await serve(mode, server)
-    const url = served.url
+    const { server, url } = await start({ now: clock.now })
     const issued: string[] = []
     const keep = (tokens: TokenBody): TokenBody => {
       issued.push(tokens.access_token, tokens.refresh_token)
@@ -94,9 +86,8 @@ describe.each(modes)('stats and audit over %s', (mode) => {
   })
 
   it('stats and audit are snapshots the caller cannot change', async () => {
-    const server = createAuthServer()
-    served = await serve(mode, server)
-    await login(served.url)
+    const { server, url } = await start()
+    await login(url)
     const stats = server.stats
     expect(() => {
       ;(stats as { logins: number }).logins = 99
@@ -106,9 +97,8 @@ describe.each(modes)('stats and audit over %s', (mode) => {
   })
 
   it('keeps only the most recent auditLimit entries', async () => {
-    const server = createAuthServer({ auditLimit: 3 })
-    served = await serve(mode, server)
-    for (let i = 0; i < 5; i++) await login(served.url)
+    const { server, url } = await start({ auditLimit: 3 })
+    for (let i = 0; i < 5; i++) await login(url)
     expect(server.audit).toHaveLength(3)
     expect(server.stats.logins).toBe(5)
   })

@@ -1,5 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { createAuthServer } from '../authServer.ts'
+import { describe, expect, it } from 'vitest'
 import { BODY_LIMIT_BYTES } from '../responses.ts'
 import type { AuthServer } from '../types.ts'
 import {
@@ -9,29 +8,18 @@ import {
   me,
   modes,
   refresh,
-  serve,
-  type Served,
+  serverPerTest,
   type TokenBody,
 } from './helpers.ts'
 
 const big = 'x'.repeat(65 * 1024)
 
 describe.each(modes)('bad input over %s', (mode) => {
-  let served: Served | undefined
-  afterEach(async () => {
-    await served?.close()
-    served = undefined
-  })
-
-  async function start(): Promise<{
-    server: AuthServer
-    url: string
-    tokens: TokenBody
-  }> {
-    const server = createAuthServer()
-    served = await serve(mode, server)
-    const tokens = await login(served.url)
-    return { server, url: served.url, tokens }
+  const serveOne = serverPerTest(mode)
+  /** A server and a logged-in user. */
+  async function start() {
+    const { server, url } = await serveOne()
+    return { server, url, tokens: await login(url) }
   }
 
   /** Bad requests must change nothing: same stats, the refresh token still works. */

@@ -1,31 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createAuthServer } from '../authServer.ts'
-import type { AuthServer, AuthServerOptions } from '../types.ts'
 import {
   deferred,
   login,
   me,
   modes,
   refresh,
-  serve,
-  type Served,
+  serverPerTest,
   type TokenBody,
 } from './helpers.ts'
 
 describe.each(modes)('faults over %s', (mode) => {
-  let served: Served | undefined
-  afterEach(async () => {
-    await served?.close()
-    served = undefined
-  })
-
-  async function start(
-    options: AuthServerOptions = {},
-  ): Promise<{ server: AuthServer; url: string }> {
-    const server = createAuthServer(options)
-    served = await serve(mode, server)
-    return { server, url: served.url }
-  }
+  const start = serverPerTest(mode)
 
   it('status: answers with the status and body, then the endpoint is normal again', async () => {
     const { server, url } = await start()

@@ -1,7 +1,9 @@
 import { setupServer } from 'msw/node'
+import { afterEach } from 'vitest'
 import { authHandlers } from '../authHandlers.ts'
+import { createAuthServer } from '../authServer.ts'
 import { startAuthServer } from '../startAuthServer.ts'
-import type { AuthServer } from '../types.ts'
+import type { AuthServer, AuthServerOptions } from '../types.ts'
 
 export type Mode = 'msw' | 'node'
 export const modes: Mode[] = ['msw', 'node']
@@ -18,6 +20,28 @@ export async function serve(mode: Mode, server: AuthServer): Promise<Served> {
   return {
     url: MSW_ORIGIN,
     close: async () => msw.close(),
+  }
+}
+
+/**
+ * The repeated setup of a `describe.each(modes)` block: `start(options)` creates a server
+ * (over `defaults`), serves it over `mode`, and it is closed after each test.
+ */
+export function serverPerTest(
+  mode: Mode,
+  defaults: AuthServerOptions = {},
+): (
+  options?: AuthServerOptions,
+) => Promise<{ server: AuthServer; url: string }> {
+  let served: Served | undefined
+  afterEach(async () => {
+    await served?.close()
+    served = undefined
+  })
+  return async (options = {}) => {
+    const server = createAuthServer({ ...defaults, ...options })
+    served = await serve(mode, server)
+    return { server, url: served.url }
   }
 }
 
@@ -79,20 +103,7 @@ export function me(url: string, accessToken: string): Promise<Response> {
   return fetch(`${url}/me`, bearer(accessToken))
 }
 
-/** A promise the test settles by hand. */
-export function deferred<T = void>(): {
-  promise: Promise<T>
-  resolve(value: T): void
-  reject(reason: unknown): void
-} {
-  let resolve!: (value: T) => void
-  let reject!: (reason: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
+export { deferred } from '@tokenflight/test-utils'
 
 /** A clock the test moves by hand (epoch ms). */
 export function manualClock(start = Date.UTC(2030, 0, 1)): {

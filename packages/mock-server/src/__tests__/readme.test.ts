@@ -1,8 +1,10 @@
 // The README's snippets, run as written (imports from the package's own entry points).
+import { readFileSync } from 'node:fs'
 import { authHandlers, createAuthServer } from '@tokenflight/mock-server'
 import { startAuthServer } from '@tokenflight/mock-server/node'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ADMIN_PREFIX, describeRoute, ROUTES } from '../routes.ts'
 
 describe('README: in vitest', () => {
   const auth = createAuthServer({ accessTokenTtlSec: 60 })
@@ -116,5 +118,26 @@ describe('README: as a real server', () => {
     } finally {
       await close()
     }
+  })
+})
+
+describe('README: the route tables', () => {
+  const readme = readFileSync(
+    new URL('../../README.md', import.meta.url),
+    'utf8',
+  )
+  // First cells like `GET/POST /todos`, in the order of the README.
+  const rows = [
+    ...readme.matchAll(/^\| `([A-Z]+(?:\/[A-Z]+)* \/[^`]*)` +\|/gm),
+  ].map((match) => match[1])
+
+  it('list exactly the routes of the route table, in its order', () => {
+    expect(rows).toEqual(ROUTES.map(describeRoute))
+  })
+
+  it('put the admin routes in their own table', () => {
+    const admin = readme.slice(readme.indexOf('### Admin routes'))
+    for (const route of ROUTES.filter((r) => r.path.startsWith(ADMIN_PREFIX)))
+      expect(admin).toContain(`| \`${describeRoute(route)}\``)
   })
 })

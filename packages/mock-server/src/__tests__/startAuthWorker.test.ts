@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createAuthServer } from '../authServer.ts'
+import { ROUTES } from '../routes.ts'
 
 // Service workers do not exist in Node: stand in for MSW's setupWorker and check
 // how startAuthWorker drives it (the handlers themselves are tested with setupServer).
@@ -25,7 +26,8 @@ describe('startAuthWorker', () => {
 
   it('starts a worker with every handler, bypassing unknown requests', async () => {
     const running = await startAuthWorker(createAuthServer())
-    expect(worker.handlers).toHaveLength(8)
+    // One per route, and one for the other admin paths (404).
+    expect(worker.handlers).toHaveLength(ROUTES.length + 1)
     expect(worker.start).toHaveBeenCalledWith({
       onUnhandledRequest: 'bypass',
       quiet: false,

@@ -1,31 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { createAuthServer } from '../authServer.ts'
-import type { AuthServer, AuthServerOptions, Todo } from '../types.ts'
-import { bearer, json, login, modes, serve, type Served } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import type { AuthServerOptions, Todo } from '../types.ts'
+import { bearer, json, login, modes, serverPerTest } from './helpers.ts'
 
 describe.each(modes)('/todos over %s', (mode) => {
-  let served: Served | undefined
-  afterEach(async () => {
-    await served?.close()
-    served = undefined
+  const serveOne = serverPerTest(mode, {
+    users: [
+      { username: 'ada', password: 'a' },
+      { username: 'bob', password: 'b' },
+    ],
   })
-
-  async function start(
-    options: AuthServerOptions = {},
-  ): Promise<{ server: AuthServer; url: string; token: string }> {
-    const server = createAuthServer({
-      users: [
-        { username: 'ada', password: 'a' },
-        { username: 'bob', password: 'b' },
-      ],
-      ...options,
-    })
-    served = await serve(mode, server)
-    const { access_token } = await login(served.url, {
+  /** A server and ada's access token. */
+  async function start(options: AuthServerOptions = {}) {
+    const { server, url } = await serveOne(options)
+    const { access_token } = await login(url, {
       username: 'ada',
       password: 'a',
     })
-    return { server, url: served.url, token: access_token }
+    return { server, url, token: access_token }
   }
 
   it('starts with two seeded to-dos per user', async () => {

@@ -1,6 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { createAuthServer } from '../authServer.ts'
-import type { AuthServer, AuthServerOptions } from '../types.ts'
+import { describe, expect, it } from 'vitest'
 import {
   bearer,
   form,
@@ -10,25 +8,12 @@ import {
   me,
   modes,
   refresh,
-  serve,
-  type Served,
+  serverPerTest,
   type TokenBody,
 } from './helpers.ts'
 
 describe.each(modes)('tokens over %s', (mode) => {
-  let served: Served | undefined
-  afterEach(async () => {
-    await served?.close()
-    served = undefined
-  })
-
-  async function start(
-    options: AuthServerOptions = {},
-  ): Promise<{ server: AuthServer; url: string }> {
-    const server = createAuthServer(options)
-    served = await serve(mode, server)
-    return { server, url: served.url }
-  }
+  const start = serverPerTest(mode)
 
   describe('POST /token', () => {
     it('logs the demo user in with a form body (OAuth2PasswordRequestForm)', async () => {
@@ -346,6 +331,67 @@ describe.each(modes)('tokens over %s', (mode) => {
         ).status,
       ).toBe(204)
       expect((await refresh(url, tokens.refresh_token)).status).toBe(400)
+    })
+
+    it('revokes the refresh token whatever the bearer says (expired, revoked, garbage)', async () => {
+      const clock = manualClock()
+      const { server, url } = await start({
+        now: clock.now,
+        accessTokenTtlSec: 60,
+      })
+      const expired = await login(url)
+      const revoked = await login(url)
+      const garbage = await login(url)
+      clock.advance(60_000) // every access token above has expired
+      await fetch(`${url}/revoke`, form({ token: revoked.access_token }))
+      for (const [tokens, accessToken] of [
+        [expired, expired.access_token],
+        [revoked, revoked.access_token],
+        [garbage, 'not-a-jwt'],
+      ] as const) {
+        const response = await fetch(
+          `${url}/logout`,
+          json('POST', { refresh_token: tokens.refresh_token }, accessToken),
+        )
+        expect(response.status).toBe(204)
+        expect((await refresh(url, tokens.refresh_token)).status).toBe(400)
+      }
+      expect(server.stats.revokedFamilies).toBe(3)
+    })
+
+    it('a bearer of another user does not shield the presented refresh token', async () => {
+      const { server, url } = await start({
+        users: [
+          { username: 'ada', password: 'a' },
+          { username: 'bob', password: 'b' },
+        ],
+      })
+      const ada = await login(url, { username: 'ada', password: 'a' })
+      const bob = await login(url, { username: 'bob', password: 'b' })
+      const response = await fetch(
+        `${url}/logout`,
+        json('POST', { refresh_token: bob.refresh_token }, ada.access_token),
+      )
+      expect(response.status).toBe(204)
+      expect((await refresh(url, bob.refresh_token)).status).toBe(400)
+      expect((await refresh(url, ada.refresh_token)).status).toBe(400)
+      expect(server.stats.revokedFamilies).toBe(2)
+    })
+
+    it('an invalid bearer with no refresh token it could revoke is still a 401', async () => {
+      const { url } = await start()
+      const tokens = await login(url)
+      const unknown = await fetch(
+        `${url}/logout`,
+        json('POST', { refresh_token: 'unknown' }, 'not-a-jwt'),
+      )
+      expect(unknown.status).toBe(401)
+      const bare = await fetch(
+        `${url}/logout`,
+        bearer('not-a-jwt', { method: 'POST' }),
+      )
+      expect(bare.status).toBe(401)
+      expect((await refresh(url, tokens.refresh_token)).status).toBe(200)
     })
 
     it('needs credentials', async () => {

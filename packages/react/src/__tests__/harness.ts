@@ -10,6 +10,7 @@ import axios, { type AxiosInstance } from 'axios'
 import { http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll } from 'vitest'
+import { gate as createGate } from '@tokenflight/test-utils'
 
 export const baseUrl = 'http://api.test'
 export const demoUser = { username: 'demo', password: 'demo-password' }
@@ -42,15 +43,7 @@ export function createHarness(): Harness {
   return { auth, session, api }
 }
 
-export type Gate = { promise: Promise<void>; open: () => void }
-
-export function createGate(): Gate {
-  let open!: () => void
-  const promise = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { promise, open }
-}
+export { gate as createGate, type Gate } from '@tokenflight/test-utils'
 
 /**
  * Holds the next POST to `path` until `release()`; then it falls through to the auth

@@ -1,0 +1,2 @@
+export { deferred, gate } from './deferred'
+export type { Deferred, Gate } from './deferred'
