@@ -15,8 +15,12 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { StorageConflictError, StorageError } from '@tokenflight/core'
-import type { TokenSet } from '@tokenflight/core'
+import {
+  StorageConflictError,
+  StorageError,
+  createSession,
+} from '@tokenflight/core'
+import type { SessionEvents, TokenSet } from '@tokenflight/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { LockTimeoutError, TokenFileError, fileStorage } from '../index'
 
@@ -509,6 +513,53 @@ describe('fileStorage: watch', () => {
     await fileStorage(path).set(A)
     await new Promise((r) => setTimeout(r, 700))
     expect(notices).toBe(0)
+  })
+})
+
+describe('fileStorage: what a session makes of its failures', () => {
+  it('a foreign file: storageError on start and on writes, the session carries on from memory, the file is untouched', async () => {
+    await writeFile(path, '{"access_token":"access-A-secret"}')
+    const errors: Array<SessionEvents['storageError']> = []
+    const session = createSession({
+      refresh: async () => B,
+      storage: fileStorage(path),
+    })
+    session.on('storageError', (e) => errors.push(e))
+    expect(await session.getAccessToken()).toBeNull()
+    await session.setTokens(C)
+    expect(await session.getAccessToken()).toBe(C.accessToken)
+    expect(errors.map((e) => [e.operation, e.error.cause])).toEqual([
+      ['get', expect.any(TokenFileError)],
+      ['set', expect.any(TokenFileError)],
+    ])
+    for (const e of errors) noTokenIn(e.error)
+    expect(await readFile(path, 'utf8')).toBe(
+      '{"access_token":"access-A-secret"}',
+    )
+  })
+
+  it('a lock that cannot be had within refreshTimeoutMs: a typed, transient refresh failure', async () => {
+    await fileStorage(path).set(A)
+    // Another process holds the lock and keeps it fresh for longer than the refresh may wait.
+    await mkdir(`${path}.lock`)
+    let calls = 0
+    const session = createSession({
+      refresh: async () => (calls++, B),
+      storage: fileStorage(path, { staleMs: 10_000 }),
+      refreshTimeoutMs: 200,
+      retry: { attempts: 0, baseDelayMs: 0 },
+    })
+    expect(await session.getAccessToken()).toBe(A.accessToken)
+    const error = await session.refresh().catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      name: 'RefreshTimeoutError',
+      terminal: false,
+    })
+    expect(calls).toBe(0)
+    expect(session.getSnapshot()).toMatchObject({
+      status: 'authenticated',
+      tokens: A,
+    })
   })
 })
 
