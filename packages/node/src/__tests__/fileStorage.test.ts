@@ -11,7 +11,6 @@ import {
   utimes,
   writeFile,
 } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +20,7 @@ import {
   createSession,
 } from '@tokenflight/core'
 import type { SessionEvents, TokenSet } from '@tokenflight/core'
+import { build } from 'esbuild'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { LockTimeoutError, TokenFileError, fileStorage } from '../index'
 
@@ -563,11 +563,27 @@ describe('fileStorage: what a session makes of its failures', () => {
   })
 })
 
-// Root ignores file permissions: the read-only folder is tried by an unprivileged child.
+// Root ignores file permissions: the read-only folder is tried by an unprivileged child,
+// from a bundle in a folder it can read (the checkout may be private to root).
 const readOnlyScript = fileURLToPath(
   new URL('./fixtures/readOnly.ts', import.meta.url),
 )
-const tsxLoader = createRequire(import.meta.url).resolve('tsx/esm')
+async function bundleForAnyone(entry: string) {
+  const out = await mkdtemp(join(tmpdir(), 'tokenflight-fixture-'))
+  await chmod(out, 0o755)
+  const outfile = join(out, 'fixture.cjs')
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    conditions: ['@tokenflight/source'],
+    logLevel: 'error',
+  })
+  return { outfile, remove: () => rm(out, { recursive: true, force: true }) }
+}
 
 describe('fileStorage: a read-only folder', () => {
   it('get works, set and lock reject with TokenFileError (reason io), nothing is written, nothing crashes', async () => {
@@ -575,8 +591,8 @@ describe('fileStorage: a read-only folder', () => {
     await chmod(dir, 0o555)
     await chmod(path, 0o644)
     const asRoot = process.getuid?.() === 0
-    const child = fork(readOnlyScript, [path], {
-      execArgv: ['--import', tsxLoader, '--conditions=@tokenflight/source'],
+    const fixture = await bundleForAnyone(readOnlyScript)
+    const child = fork(fixture.outfile, [path], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
     })
@@ -596,6 +612,7 @@ describe('fileStorage: a read-only folder', () => {
     } finally {
       child.kill('SIGKILL')
       await chmod(dir, 0o755)
+      await fixture.remove()
     }
     expect(await readdir(dir)).toEqual(['tokens.json'])
     expect(await fileStorage(path).get()).toEqual(A)
