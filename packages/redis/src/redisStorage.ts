@@ -331,6 +331,11 @@ export function redisStorage(
         if (reply === 'OK') break
         await sleep(delay * (1 + Math.random()), signal)
       }
+      // The deadline passed as the lock came: give it back, run nothing.
+      if (signal.aborted) {
+        void unlock(owner)
+        throw signal.reason
+      }
       // Extended while the work runs, until its deadline: a live holder keeps the lock,
       // a holder that hangs or dies loses it lockTtlMs later at most.
       let extending = false
