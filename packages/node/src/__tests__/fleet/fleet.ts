@@ -8,7 +8,7 @@ import type { TokenSet } from '@tokenflight/core'
 import { DEFAULT_USER, createAuthServer } from '@tokenflight/mock-server'
 import type { AuthServer, AuthServerOptions } from '@tokenflight/mock-server'
 import { startAuthServer } from '@tokenflight/mock-server/node'
-import { bundle } from './bundle'
+import { bundle, type Bundle } from './bundle'
 import type {
   BurstResult,
   FromParent,
@@ -85,9 +85,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const pending = new Map<number, Pending>()
   let seq = 0
 
+  let scripts: Bundle | undefined
   const close = async () => {
     await Promise.all(workers.map((w) => kill(w)))
     await http.close()
+    await scripts?.remove()
   }
 
   const kill = async (
@@ -118,7 +120,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       }
       await module.seed(options.storage.options, tokens)
     }
-    const scripts = await bundle(options.storage?.module)
+    scripts = await bundle(options.storage?.module)
     const ready: Array<Promise<void>> = []
     for (let id = 0; id < options.size; id++) {
       const child = fork(scripts.worker, [], {

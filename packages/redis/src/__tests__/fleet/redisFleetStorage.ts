@@ -1,6 +1,8 @@
 // The fleet's storage module for redisStorage (see packages/node/src/__tests__/fleet/fleet.ts).
+// `@redis/client` is what the `redis` package re-exports, without its modules: a smaller
+// bundle for every process to load.
 import type { TokenSet } from '@tokenflight/core'
-import { createClient } from 'redis'
+import { createClient } from '@redis/client'
 import { redisStorage } from '../../index'
 
 export type RedisFleetOptions = {
