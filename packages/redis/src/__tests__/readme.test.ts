@@ -34,7 +34,14 @@ afterAll(async () => {
 it('runs the README worker pool: every worker served by one refresh', async () => {
   const process = { env: { REDIS_URL: redisServer.url } }
   const warnings: string[] = []
-  const log = { warn: (...parts: string[]) => warnings.push(parts.join(' ')) }
+  // What a warning was, down its causes: a failure then says why (the README logs less).
+  const chain = (e: unknown): string =>
+    e instanceof Error
+      ? `${e.name}${'reason' in e ? `:${String(e.reason)}` : ''} ${e.message}${e.cause ? ` <- ${chain(e.cause)}` : ''}`
+      : String(e)
+  const log = {
+    warn: (...parts: string[]) => warnings.push(parts.join(' ')),
+  }
 
   const worker = async () => {
     // --- packages/redis/README.md, "A worker pool with redisStorage" ---
@@ -53,6 +60,8 @@ it('runs the README worker pool: every worker served by one refresh', async () =
     const api = axios.create({ baseURL: 'https://api.example.com' })
     attachSession(api, session)
     // --- end of the snippet (the README then calls the API) ---
+    // Not in the README: the causes, so that a failure here says why.
+    session.on('storageError', ({ error }) => log.warn(`  ${chain(error)}`))
     clients.push(redis)
     return { session, api }
   }
