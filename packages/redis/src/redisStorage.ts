@@ -137,7 +137,8 @@ export function redisStorage(
   const commandTimeoutMs = options.commandTimeoutMs ?? 5_000
   // Tells this holder's notices from the others'.
   const sender = randomUUID()
-  // The highest version this holder saw: > 0 means the key existed.
+  // The highest version this holder read or wrote (answers on `client`, in order): > 0
+  // means the key existed.
   let seenVersion = 0
 
   const fail = (
@@ -257,9 +258,9 @@ export function redisStorage(
       .connect()
       .then(() =>
         sub.subscribe(channel, (message) => {
-          const [from, version] = message.split(' ')
-          seenVersion = Math.max(seenVersion, Number(version) || 0)
-          if (from !== sender) notify()
+          // Not a version seen: this socket may run ahead of a read's answer on the
+          // other one, and that read (older) would then look like a lost key.
+          if (message.split(' ')[0] !== sender) notify()
         }),
       )
       // Live from now on: a write made before (say, since the session read the storage

@@ -383,6 +383,38 @@ describe('redisStorage: Redis goes away', () => {
     await noticed
   })
 
+  it("a notice that overtakes a read's answer is not taken for a lost key", async () => {
+    // The read runs at the server before another holder's first write, but its answer is
+    // handled after that write's pub/sub notice (two sockets: no order between them).
+    const client = await connect()
+    let release = () => {}
+    const hold = new Promise<void>((r) => (release = r))
+    const slow = {
+      sendCommand: async (
+        args: string[],
+        o?: { abortSignal?: AbortSignal },
+      ) => {
+        const reply = await client.sendCommand(args, o)
+        if (args[0] === 'HMGET') await hold
+        return reply
+      },
+      duplicate: () => client.duplicate(),
+    }
+    const mine = redisStorage(slow, { key })
+    const live = nextCall(mine.watch, 2_000)
+    // Stays subscribed throughout.
+    const off = mine.watch(() => {})
+    await live
+    const read = mine.get()
+    const theirs = redisStorage(await connect(), { key })
+    const noticed = nextCall(mine.watch)
+    await theirs.set(A)
+    await noticed
+    release()
+    expect(await read).toBeNull()
+    off()
+  })
+
   it('a key lost by Redis: a holder that saw it gets reason lost, and its next write restores it', async () => {
     const client = await connect()
     const holder = redisStorage(client, { key })
