@@ -423,9 +423,11 @@ describe('fileStorage: lock', () => {
     )
     await new Promise((r) => setTimeout(r, 100))
     expect(ran).toBe(false)
-    // It completes its takeover: a fresh lock of its own, the takeover folder gone.
-    await rm(`${path}.lock`, { recursive: true })
-    await mkdir(`${path}.lock`)
+    // It completes its takeover: the lock is fresh (its own), the takeover folder gone.
+    // (Refreshed in place: removing and making it again would leave a moment when the lock
+    // is free, and taking a free lock is fair.)
+    const now = new Date()
+    await utimes(`${path}.lock`, now, now)
     await rm(`${path}.lock.takeover`, { recursive: true })
     await new Promise((r) => setTimeout(r, 200))
     expect(ran).toBe(false)
