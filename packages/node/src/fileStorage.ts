@@ -83,6 +83,10 @@ export function fileStorage(
   let writes: Promise<unknown> = Promise.resolve()
   // The file's text as this holder last wrote or noticed it: `watch` fires when it differs.
   let seen: string | undefined
+  // A read that overlaps this holder's own write may return the text from before it: the
+  // watcher reads again after the write rather than take that for another holder's change.
+  let writing = false
+  let writeCount = 0
   let dirReady: Promise<void> | undefined
 
   const ioError = (what: string, target: string, cause: unknown) =>
@@ -186,11 +190,15 @@ export function fileStorage(
     // Before the rename, so that this holder's watch never mistakes it for another's.
     const before = seen
     seen = text
+    writing = true
     try {
       await replace(text)
     } catch (e) {
       seen = before
       throw e
+    } finally {
+      writing = false
+      writeCount++
     }
   }
 
@@ -350,11 +358,17 @@ export function fileStorage(
     try {
       do {
         again = false
+        if (writing) await writes
+        const count = writeCount
         let text: string
         try {
           text = await readFile(file, 'utf8')
         } catch (e) {
           text = errorCode(e) === 'ENOENT' ? '' : `\0${String(errorCode(e))}`
+        }
+        if (writing || writeCount !== count) {
+          again = true
+          continue
         }
         if (text === seen) continue
         seen = text

@@ -485,6 +485,20 @@ describe('fileStorage: watch', () => {
     expect(notices).toBe(1)
   })
 
+  it('never notifies for its own writes, 40 back to back', async () => {
+    const mine = fileStorage(path)
+    let notices = 0
+    const off = mine.watch(() => notices++)
+    for (let n = 0; n < 40; n++)
+      await mine.set({
+        accessToken: `access-${n}`,
+        refreshToken: `refresh-${n}`,
+      })
+    await new Promise((r) => setTimeout(r, 700))
+    off()
+    expect(notices).toBe(0)
+  })
+
   it('notices a logout (null) and a deleted file', async () => {
     const mine = fileStorage(path)
     const theirs = fileStorage(path)
