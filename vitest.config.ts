@@ -57,6 +57,10 @@ export default defineConfig({
       project('redis', 'node', ['packages/redis/src/**/*.test.ts'], {
         testTimeout: 120_000,
       }),
+      // Real Chromium tabs (playwright-core, /usr/bin/chromium): the suite runs five times over.
+      project('browser', 'node', ['e2e/browser/**/*.test.ts'], {
+        testTimeout: 60_000,
+      }),
       project('demo', 'node', ['demo/**/*.test.ts'], { testTimeout: 120_000 }),
       // examples/fastapi under uvicorn, started and stopped by the tests (Debian's python3).
       project('fastapi', 'node', ['examples/fastapi/test/**/*.test.ts'], {

@@ -4,6 +4,7 @@ import type { LogKind } from './activityLog'
 const KIND_LABEL: Record<LogKind, string> = {
   signedIn: 'signed in',
   refreshed: 'refreshed',
+  adopted: 'other tab',
   expired: 'expired',
   loggedOut: 'logged out',
   refreshFailed: 'refresh failed',

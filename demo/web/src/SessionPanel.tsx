@@ -72,7 +72,7 @@ function TokenCountdown() {
 
 export function SessionPanel() {
   const status = useSession((s) => s.status)
-  const { refreshes } = useActivity()
+  const { refreshes, adopted } = useActivity()
   const { backend } = useDemo()
   const stats = useServerStats(backend.kind === 'server' ? 2000 : 500)
 
@@ -98,11 +98,19 @@ export function SessionPanel() {
 
       <dl className="tiles">
         <div className="tile tile-accent">
-          <dt>Refreshes</dt>
+          <dt>Refreshed here</dt>
           <dd key={refreshes} className="flash" data-testid="refresh-count">
             {refreshes}
           </dd>
         </div>
+        {backend.shared ? (
+          <div className="tile">
+            <dt>From other tabs</dt>
+            <dd key={adopted} className="flash" data-testid="adopted-count">
+              {adopted}
+            </dd>
+          </div>
+        ) : null}
         <div className="tile">
           <dt>401 answers</dt>
           <dd data-testid="server-unauthorized">
@@ -119,8 +127,16 @@ export function SessionPanel() {
         </div>
       </dl>
       <p className="tiles-caption small muted">
-        Refreshes: <code>refreshed</code> events in this tab. The others are the
-        server&apos;s own counters.
+        Refreshed here: <code>refreshed</code> events, this tab called /refresh.
+        {backend.shared ? (
+          <>
+            {' '}
+            From other tabs: <code>adopted</code> events, tokens another tab
+            refreshed (or signed in with) taken without a call. Open this page
+            in a second tab to see one refresh serve both.
+          </>
+        ) : null}{' '}
+        The others are the server&apos;s own counters.
       </p>
 
       <DemoActions />

@@ -4,6 +4,7 @@ import type { Session, TokenflightError } from '@tokenflight/core'
 export type LogKind =
   | 'signedIn'
   | 'refreshed'
+  | 'adopted'
   | 'expired'
   | 'loggedOut'
   | 'refreshFailed'
@@ -21,8 +22,10 @@ export type LogEntry = {
 export type ActivityState = {
   /** Newest first. */
   entries: readonly LogEntry[]
-  /** `refreshed` events seen since the page loaded. */
+  /** `refreshed` events seen since the page loaded: refreshes this tab made. */
   refreshes: number
+  /** `adopted` events: tokens another tab refreshed (or signed in with), taken without a call. */
+  adopted: number
   /** The session generation whose access token the server expired (the client cannot know it otherwise). */
   serverExpiredGeneration: number | null
 }
@@ -60,6 +63,7 @@ export function createActivityLog(session: Session): ActivityLog {
   let state: ActivityState = {
     entries: [],
     refreshes: 0,
+    adopted: 0,
     serverExpiredGeneration: null,
   }
   const listeners = new Set<() => void>()
@@ -83,8 +87,23 @@ export function createActivityLog(session: Session): ActivityLog {
         : ` — new access token valid for ${Math.round((expiresAt - Date.now()) / 1000)} s`
     update({ refreshes: state.refreshes + 1 }, [
       'refreshed',
-      `Token refreshed (one call to /refresh)${ttl}`,
+      `Token refreshed by this tab (one call to /refresh)${ttl}`,
     ])
+  })
+  session.on('adopted', ({ signedIn, expiresAt }) => {
+    const ttl =
+      expiresAt === undefined
+        ? ''
+        : ` — valid for ${Math.round((expiresAt - Date.now()) / 1000)} s`
+    update(
+      { adopted: state.adopted + 1 },
+      signedIn
+        ? [
+            'adopted',
+            `Adopted the token another tab refreshed or signed in with (no call to /refresh here)${ttl}`,
+          ]
+        : ['adopted', 'Another tab signed out: signed out here too'],
+    )
   })
   session.on('expired', ({ error }) => {
     update({}, [

@@ -1,6 +1,7 @@
-// Where the demo's API lives: the mock server inside a service worker (default), or a real
-// one from `pnpm demo:server` when VITE_TOKENFLIGHT_API is set. The demo buttons ("expire",
-// "revoke") act on the server through this interface, whichever it is.
+// Where the demo's API lives: the mock server inside a service worker (default; one server
+// state for every tab, kept across reloads), or a real one from `pnpm demo:server` when
+// VITE_TOKENFLIGHT_API is set. The demo buttons ("expire", "revoke") act on the server through
+// this interface, whichever it is.
 
 import type { AuthStats } from '@tokenflight/mock-server'
 
@@ -8,6 +9,12 @@ export type ServerStats = Readonly<AuthStats>
 
 export type Backend = {
   kind: 'service-worker' | 'server'
+  /**
+   * Every tab talks to the same server state, which outlives a reload: the tabs can then
+   * share the tokens (browserStorage). The service worker's state is shared where IndexedDB
+   * and Web Locks exist; elsewhere each page has a server of its own.
+   */
+  shared: boolean
   /** Base URL of the API, without a trailing slash. */
   baseUrl: string
   /** Lifetime of the access tokens the server issues, when the demo chose it. */
@@ -47,13 +54,15 @@ async function startServiceWorker(): Promise<Backend> {
   const accessTokenTtlSec = ttlFromQuery()
   const server = createAuthServer({ accessTokenTtlSec })
   const baseUrl = `${window.location.origin}/api`
-  await startAuthWorker(server, {
+  const worker = await startAuthWorker(server, {
     baseUrl,
     serviceWorkerUrl: `${import.meta.env.BASE_URL}mockServiceWorker.js`,
     quiet: true,
   })
   return {
     kind: 'service-worker',
+    // One server state for every tab (and across reloads) where IndexedDB and Web Locks exist.
+    shared: worker.shared,
     baseUrl,
     accessTokenTtlSec,
     expireAccessTokens: async () => server.expireAccessTokens(),
@@ -76,6 +85,7 @@ async function connectToServer(baseUrl: string): Promise<Backend> {
   await stats()
   return {
     kind: 'server',
+    shared: true,
     baseUrl,
     accessTokenTtlSec: null,
     expireAccessTokens: async () => {

@@ -1,7 +1,7 @@
 import axios from 'axios'
 import type { AxiosInstance } from 'axios'
 import { attachSession } from '@tokenflight/axios'
-import { createSession, oauth2Client } from '@tokenflight/core'
+import { browserStorage, createSession, oauth2Client } from '@tokenflight/core'
 import type { Session } from '@tokenflight/core'
 import { createActivityLog } from './activityLog'
 import type { ActivityLog } from './activityLog'
@@ -22,6 +22,11 @@ export function createDemoClient(backend: Backend): DemoClient {
   const session = createSession({
     ...oauth2Client({ baseUrl: backend.baseUrl }),
     refreshLeewayMs: REFRESH_LEEWAY_MS,
+    // Every tab of the demo shares the tokens, one refresh per expiry, and a reload stays
+    // signed in. Not where each page has a server of its own (no IndexedDB or Web Locks).
+    ...(backend.shared && {
+      storage: browserStorage({ name: 'tokenflight-demo' }),
+    }),
   })
   const api = axios.create({ baseURL: backend.baseUrl })
   attachSession(api, session)

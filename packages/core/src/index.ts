@@ -1,3 +1,5 @@
+export { browserStorage } from './browserStorage'
+export type { BrowserStorageOptions } from './browserStorage'
 export { createSession } from './createSession'
 export { memoryStorage } from './memoryStorage'
 export { normalizeTokenResponse } from './normalizeTokenResponse'

@@ -1,12 +1,13 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
+  StorageConflictError,
   StorageError,
   createSession,
   memoryStorage,
   webStorage,
 } from '../index'
 import type { SessionEvents, TokenSet, TokenStorage } from '../index'
-import { FakeStorage, gate } from './helpers'
+import { FakeStorage, expectNoSecrets, gate } from './helpers'
 
 const tokens: TokenSet = {
   accessToken: 'access-1',
@@ -94,10 +95,23 @@ describe('webStorage', () => {
     expect(session.getSnapshot().status).toBe('anonymous')
   })
 
-  it('does not touch window or localStorage at import time', async () => {
+  it('does not touch window, localStorage, IndexedDB or the channels at import time', async () => {
     vi.resetModules()
     const touched = vi.fn()
-    for (const name of ['window', 'localStorage', 'sessionStorage', 'document'])
+    const names = [
+      'window',
+      'localStorage',
+      'sessionStorage',
+      'document',
+      'indexedDB',
+      'navigator',
+      'BroadcastChannel',
+      'addEventListener',
+    ]
+    const saved = names.map((name) =>
+      Object.getOwnPropertyDescriptor(globalThis, name),
+    )
+    for (const name of names)
       Object.defineProperty(globalThis, name, {
         configurable: true,
         get: () => touched(name),
@@ -105,16 +119,97 @@ describe('webStorage', () => {
     try {
       const core = await import('../index')
       core.createSession({ refresh })
+      expect(typeof core.browserStorage).toBe('function')
       expect(touched).not.toHaveBeenCalled()
     } finally {
-      for (const name of [
-        'window',
-        'localStorage',
-        'sessionStorage',
-        'document',
-      ])
-        Reflect.deleteProperty(globalThis, name)
+      names.forEach((name, i) => {
+        const descriptor = saved[i]
+        if (descriptor) Object.defineProperty(globalThis, name, descriptor)
+        else Reflect.deleteProperty(globalThis, name)
+      })
     }
+  })
+
+  describe('shared by tabs', () => {
+    // A window's `storage` events, for a Node test: the other tab's writes arrive so.
+    const withWindowEvents = () => {
+      const target = new EventTarget()
+      Object.assign(globalThis, {
+        addEventListener: target.addEventListener.bind(target),
+        removeEventListener: target.removeEventListener.bind(target),
+      })
+      return {
+        storageEvent(key: string | null) {
+          target.dispatchEvent(Object.assign(new Event('storage'), { key }))
+        },
+        restore() {
+          Reflect.deleteProperty(globalThis, 'addEventListener')
+          Reflect.deleteProperty(globalThis, 'removeEventListener')
+        },
+      }
+    }
+
+    it('watch: a storage event for its key (or a clear) calls back, others do not', () => {
+      const events = withWindowEvents()
+      try {
+        const onChange = vi.fn()
+        const stop = webStorage(new FakeStorage()).watch!(onChange)
+        events.storageEvent('something-else')
+        expect(onChange).not.toHaveBeenCalled()
+        events.storageEvent('tokenflight')
+        events.storageEvent(null)
+        expect(onChange).toHaveBeenCalledTimes(2)
+        stop()
+        events.storageEvent('tokenflight')
+        expect(onChange).toHaveBeenCalledTimes(2)
+      } finally {
+        events.restore()
+      }
+    })
+
+    it('watch without window events (Node, a worker without them) is a no-op', () => {
+      const stop = webStorage(new FakeStorage()).watch!(() => {})
+      expect(stop).not.toThrow()
+    })
+
+    it('set with expected writes only over the expected tokens', () => {
+      const backing = new FakeStorage()
+      const storage = webStorage(backing)
+      void storage.set(tokens)
+      const newer = { accessToken: 'access-2', refreshToken: 'refresh-2' }
+      expect(() => storage.set(newer, { expected: tokens })).not.toThrow()
+      // Another tab refreshed meanwhile: a late write or clear for `tokens` must not land.
+      expect(() => storage.set(null, { expected: tokens })).toThrow(
+        StorageConflictError,
+      )
+      expect(() =>
+        storage.set({ accessToken: 'x' }, { expected: tokens }),
+      ).toThrow(StorageConflictError)
+      expect(storage.get()).toEqual(newer)
+      // Expected null: only over an empty key.
+      expect(() => storage.set(tokens, { expected: null })).toThrow(
+        StorageConflictError,
+      )
+      void storage.set(null, { expected: newer })
+      expect(() => storage.set(tokens, { expected: null })).not.toThrow()
+      // A corrupt value holds no tokens to protect: any write replaces it.
+      backing.setItem('tokenflight', '{"nope":')
+      expect(() => storage.set(newer, { expected: tokens })).not.toThrow()
+      expect(storage.get()).toEqual(newer)
+    })
+
+    it('a conflict error carries no token', () => {
+      const storage = webStorage(new FakeStorage())
+      void storage.set(tokens)
+      let error: unknown
+      try {
+        void storage.set(null, { expected: { accessToken: 'secret-a' } })
+      } catch (e) {
+        error = e
+      }
+      expect(error).toBeInstanceOf(StorageConflictError)
+      expectNoSecrets(error, ['access-1', 'refresh-1', 'secret-a'], true)
+    })
   })
 })
 

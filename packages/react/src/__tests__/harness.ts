@@ -1,5 +1,10 @@
 import { attachSession } from '@tokenflight/axios'
-import { createSession, oauth2Client, type Session } from '@tokenflight/core'
+import {
+  createSession,
+  oauth2Client,
+  type Session,
+  type TokenStorage,
+} from '@tokenflight/core'
 import {
   authHandlers,
   createAuthServer,
@@ -29,12 +34,20 @@ export function useMockServer(): void {
 
 export type Harness = { auth: AuthServer; session: Session; api: AxiosInstance }
 
-/** A fresh mock auth server, a session on its endpoints and an axios instance attached to it. */
-export function createHarness(): Harness {
-  const auth = createAuthServer()
+/**
+ * A fresh mock auth server, a session on its endpoints and an axios instance attached to it.
+ * With `shared`, the session keeps its tokens in that storage and talks to that auth server:
+ * two harnesses so are two tabs of one app.
+ */
+export function createHarness(shared?: {
+  auth: AuthServer
+  storage: TokenStorage
+}): Harness {
+  const auth = shared?.auth ?? createAuthServer()
   msw.use(...authHandlers(auth, { baseUrl }))
   const session = createSession({
     ...oauth2Client({ baseUrl }),
+    ...(shared && { storage: shared.storage }),
     // Terminal failures are not retried anyway; no retry keeps transient cases quick.
     retry: { attempts: 0, baseDelayMs: 0 },
   })
