@@ -4,6 +4,7 @@ import {
   StorageError,
   TokenflightError,
   isTokenflightError,
+  sessionEnded,
 } from './errors'
 import { normalizeTokenResponse } from './normalizeTokenResponse'
 import { sameTokens } from './sameTokens'
@@ -30,8 +31,6 @@ type Flight = {
   proactive: boolean
   controller?: AbortController
 }
-
-const sessionEnded = () => new SessionExpiredError('The session ended')
 
 /*
  * States (snapshot.status) and what moves them:
