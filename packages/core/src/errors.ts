@@ -1,3 +1,4 @@
+import { oauthCode } from './oauthCode'
 // Cross-realm brand: `instanceof` fails across bundles and iframes, a registered symbol does not.
 const brand = Symbol.for('tokenflight.error')
 
@@ -115,7 +116,7 @@ export class OAuth2HttpError extends TokenflightError {
   ) {
     const text = data.error_description ?? data.detail ?? options.summary
     super(
-      `${endpoint} answered ${status}${data.error ? ` (${data.error})` : ''}${text ? `: ${text}` : ''}`,
+      `${endpoint} answered ${status}${oauthCode(data.error) ? ` (${data.error})` : ''}${text ? `: ${text}` : ''}`,
     )
     this.status = status
     this.data = data

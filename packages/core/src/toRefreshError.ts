@@ -1,4 +1,5 @@
 import { RefreshError, RefreshTimeoutError, isTokenflightError } from './errors'
+import { oauthCode } from './oauthCode'
 import type { SessionOptions } from './types'
 
 // Duck-typed so that axios, ky, fetch wrappers and OAuth2HttpError all classify alike.
@@ -47,7 +48,8 @@ export function toRefreshError(
   const s = e.status ?? e.response?.status
   const c = e.response?.data?.error ?? e.data?.error
   const status = typeof s === 'number' ? s : undefined
-  const code = typeof c === 'string' ? c : undefined
+  // Only a standard code: a server may echo a token in `error`.
+  const code = oauthCode(c)
   let terminal =
     status === 400 ||
     status === 401 ||

@@ -432,6 +432,34 @@ describe("oauth2Client and FastAPI's error bodies", () => {
     expectNoSecrets(refreshError, secrets, true)
   })
 
+  it('repeats only standard OAuth2 codes: a token echoed as `error` is in no message and no code', async () => {
+    // Not one the request carried (so not redacted): another session's, say.
+    const other = 'opaque-token-of-someone-ECHO'
+    answer('/refresh', 400, { error: other })
+    const httpError = await failure(
+      oauth2Client({ baseUrl: API }).refresh({ tokens, signal: signal() }),
+    )
+    expect(httpError.message).toBe('/refresh answered 400')
+    const session = createSession({
+      ...oauth2Client({ baseUrl: API }),
+      storage: { get: () => tokens, set: () => {} },
+    })
+    const refreshError = await session.refresh().catch((e: unknown) => e)
+    expect(refreshError).toMatchObject({
+      name: 'RefreshError',
+      terminal: true,
+      code: undefined,
+      message: 'Token refresh failed with 400',
+    })
+    expectNoSecrets(refreshError, [other])
+    answer('/refresh', 400, { error: 'invalid_grant' })
+    await session.setTokens(tokens)
+    await expect(session.refresh()).rejects.toMatchObject({
+      code: 'invalid_grant',
+      message: 'Token refresh failed with 400 (invalid_grant)',
+    })
+  })
+
   it("drops a detail that is not a string, and names a 422's fields (never their input)", async () => {
     answer('/refresh', 422, {
       detail: [
