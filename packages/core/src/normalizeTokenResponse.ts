@@ -6,6 +6,9 @@ const invalid = (field: string): never => {
   throw new InvalidTokenResponseError(`Invalid token response: bad ${field}`)
 }
 
+/** Longer tokens are refused: they would go out with every request (servers cap headers near 8–16 kB). */
+export const MAX_TOKEN_LENGTH = 16_384
+
 const isText = (value: unknown) => typeof value === 'string' && value !== ''
 
 /**
@@ -36,7 +39,8 @@ const jwtExpiresAt = (token: string, receivedAt: number) => {
  * optional `token_type` that is bearer in any case; `null` counts as absent (pydantic
  * serialises `None` so). Anything else throws InvalidTokenResponseError.
  * A raw response without `expires_in` whose access token is a JWT takes `expiresAt` from
- * the JWT (`exp - iat` from receipt), unless `jwtExpiry` is false.
+ * the JWT (`exp - iat` from receipt), unless `jwtExpiry` is false. A token longer than
+ * MAX_TOKEN_LENGTH characters is refused too.
  */
 export function normalizeTokenResponse(
   body: unknown,
@@ -57,6 +61,8 @@ export function normalizeTokenResponse(
     const name = raw ? snake : camel
     const value = b[name]
     if (value != null ? !valid(value) : required) invalid(name)
+    if ((value as string)?.length > MAX_TOKEN_LENGTH)
+      invalid(`${name} (over ${MAX_TOKEN_LENGTH} characters)`)
     return value
   }
   const tokens: TokenSet = {

@@ -44,6 +44,26 @@ export type OAuth2Client = {
   logout(ctx: LogoutContext): Promise<void>
 }
 
+/** An answer longer than this is not read further (an endless body would fill the memory). */
+export const MAX_ANSWER_BYTES = 131_072
+
+/** The body as text, read up to MAX_ANSWER_BYTES; undefined (and the rest dropped) past it. */
+const readCapped = async (response: Response) => {
+  const reader = response.body?.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  let size = 0
+  for (;;) {
+    const { done, value } = (await reader?.read()) ?? { done: true }
+    if (done) return text + decoder.decode()
+    if ((size += value.byteLength) > MAX_ANSWER_BYTES) {
+      void reader!.cancel()
+      return
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
 // A JWT anywhere in a server's message is redacted too, whoever it belongs to.
 const JWT = /\beyJ[\w-]*\.[\w-]+\.[\w-]*/g
 
@@ -90,7 +110,7 @@ export function oauth2Client({
     // The path without its query: a query may hold the refresh token.
     const endpoint = path.replace(/\?.*/, '')
     let response: Response
-    let text: string
+    let text: string | undefined
     try {
       // The global fetch is looked up per call, so that MSW and other patches apply.
       response = await (customFetch ?? fetch)(base + path, {
@@ -104,15 +124,19 @@ export function oauth2Client({
         },
         ...(body && { body: form ? body : JSON.stringify(body) }),
       })
-      text = await response.text()
+      text = await readCapped(response)
     } catch (cause) {
       throw signal.aborted
         ? signal.reason
         : new TokenflightError(`${endpoint} could not be reached`, { cause })
     }
+    if (text === undefined && response.ok && !logout)
+      throw new InvalidTokenResponseError(
+        `${endpoint} answered more than ${MAX_ANSWER_BYTES} bytes`,
+      )
     let data: Record<string, unknown> | undefined
     try {
-      data = JSON.parse(text) as typeof data
+      data = JSON.parse(text!) as typeof data
     } catch {
       // Not JSON: fine for logout, an error below for the token endpoints.
     }

@@ -381,6 +381,64 @@ const failure = (pending: Promise<unknown>) =>
     (e: unknown) => e as OAuth2HttpError,
   )
 
+describe('size limits', () => {
+  it('stops reading a (nearly) endless answer past 128 KiB with an InvalidTokenResponseError', async () => {
+    let sent = 0
+    const chunk = new TextEncoder().encode(' '.repeat(16_384))
+    server.use(
+      http.post(
+        `${API}/refresh`,
+        () =>
+          new HttpResponse(
+            new ReadableStream({
+              // Endless as far as the client can tell; ends at 4 MB so that a client
+              // without a limit fails this test instead of hanging it.
+              pull(controller) {
+                if (sent >= 4_000_000) return controller.close()
+                sent += chunk.byteLength
+                controller.enqueue(chunk)
+              },
+            }),
+            { headers: { 'content-type': 'application/json' } },
+          ),
+      ),
+    )
+    const error = await oauth2Client({ baseUrl: API })
+      .refresh({ tokens, signal: signal() })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InvalidTokenResponseError)
+    expect((error as Error).message).toBe(
+      '/refresh answered more than 131072 bytes',
+    )
+    expect(sent).toBeLessThan(1_000_000)
+  })
+
+  it('refuses a token longer than 16,384 characters, stores nothing', async () => {
+    const huge = 'a'.repeat(16_385)
+    server.use(
+      http.post(`${API}/refresh`, () =>
+        HttpResponse.json({ access_token: huge, expires_in: 60 }),
+      ),
+    )
+    const writes: unknown[] = []
+    const session = createSession({
+      ...oauth2Client({ baseUrl: API }),
+      storage: { get: () => tokens, set: (t) => void writes.push(t) },
+    })
+    const error = await session.refresh().catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      name: 'RefreshError',
+      cause: {
+        name: 'InvalidTokenResponseError',
+        message:
+          'Invalid token response: bad access_token (over 16384 characters)',
+      },
+    })
+    expect(writes).toEqual([])
+    expect(session.getSnapshot().tokens).toEqual(tokens)
+  })
+})
+
 describe("oauth2Client and FastAPI's error bodies", () => {
   const answer = (path: string, status: number, body: JsonBodyType) =>
     server.use(
