@@ -44,11 +44,12 @@ type Flight = {
  *
  * Invariant: a flight exists exactly while the status is 'refreshing'.
  *
- * Identity (snapshot.identity): which sign-in the tokens belong to. A refresh, and tokens
- * adopted from a shared storage inside this holder's own refresh, keep it; login, setTokens,
- * logout and tokens adopted on a watch notice (another holder's login or logout, or its
- * refresh: the storage cannot tell which) move it. A request is retried only under the
- * identity it was sent with.
+ * Identity (snapshot.identity): which sign-in the tokens belong to. A refresh, a terminal
+ * failure and tokens adopted from a shared storage in place of tokens (another holder's
+ * refresh) keep it; login, setTokens, logout, and adopting a sign-out (null) or tokens after
+ * one move it. A request is retried only under the identity it was sent with. A storage
+ * cannot tell another holder's refresh from its login over a live sign-in (no logout
+ * first): that one keeps the identity, unless this holder saw the sign-out in between.
  */
 
 // Bundlers replace `process.env.NODE_ENV`; with no bundler and no `process` (a browser ESM
@@ -98,6 +99,12 @@ export function createSession(options: SessionOptions): Session {
   let flight: Flight | undefined
   // Tokens whose early refresh failed transiently: kept in use until they expire.
   let keep: TokenSet | null = null
+  // When the current tokens arrived: the leeway is at most half their lifetime.
+  let since = now()
+  // What the last refresh gave, and how many refreshes in a row were asked for while such
+  // tokens had not expired: a server that refuses what it just issued (a 401 forever).
+  let issued: TokenSet | null = null
+  let strikes = 0
   let hydrating: Promise<void> | undefined
   // Ends the wait for hydration: the storage answered, gave up, or the tokens changed.
   let hydrated = () => {}
@@ -163,6 +170,7 @@ export function createSession(options: SessionOptions): Session {
     const superseded = flight
     flight = undefined
     epoch++
+    since = now()
     hydrated()
     if (next || tokens) generation++
     if (!same) identity++
@@ -290,7 +298,7 @@ export function createSession(options: SessionOptions): Session {
     if ('stored' in outcome) return adopt(outcome.stored)
     const { next } = outcome
     flight = undefined
-    void commit(next, null, !shared, true)
+    void commit((issued = next), null, !shared, true)
     emit('refreshed', { generation, expiresAt: next.expiresAt })
     f.resolve(next)
   }
@@ -333,8 +341,10 @@ export function createSession(options: SessionOptions): Session {
     return sameTokens(stored, current) ? store(null, current) : stored
   }
 
-  const run = async (f: Flight, current: TokenSet) => {
+  const run = async (f: Flight, current: TokenSet, wait = 0) => {
     for (let attempt = 0; ; attempt++) {
+      if (wait) await new Promise((r) => setTimeout(r, wait))
+      if (flight !== f) return
       try {
         return settle(
           f,
@@ -368,33 +378,39 @@ export function createSession(options: SessionOptions): Session {
           emit('refreshFailed', { error })
           return f.reject(error)
         }
-        await new Promise((r) =>
-          setTimeout(r, error.retryAfterMs ?? baseDelayMs * 2 ** attempt),
-        )
+        wait = error.retryAfterMs ?? baseDelayMs * 2 ** attempt
       }
-      if (flight !== f) return
     }
   }
 
-  const start = (current: TokenSet, proactive: boolean) => {
+  const start = (current: TokenSet, proactive: boolean, wait = 0) => {
     const f = { proactive } as Flight
     f.promise = new Promise((resolve, reject) =>
       Object.assign(f, { resolve, reject }),
     )
     flight = f
     update({ status: 'refreshing' })
-    void run(f, current)
+    void run(f, current, wait)
     return f
   }
 
+  // A refresh asked for while the tokens the last one gave have not expired: they were
+  // refused at once. Each one in a row waits twice as long (from 2 × baseDelayMs, at most
+  // 30 s) instead of one refresh per request.
+  const backoff = (current: TokenSet) =>
+    (strikes =
+      current === issued && !(current.expiresAt! <= now()) ? strikes + 1 : 0) &&
+    Math.min(baseDelayMs * 2 ** strikes, 30_000)
+
   // The token must be refreshed before use: inside the leeway (0 turns this off, say for
-  // an unreliable clock), unless kept after a failed early refresh and not expired yet.
+  // an unreliable clock) but at most half its lifetime (a token that lives 5 s is not
+  // refreshed on every use), unless kept after a failed early refresh and not expired yet.
   const due = (
     current: TokenSet,
     left = (current.expiresAt ?? Infinity) - now(),
   ) =>
     refreshLeewayMs > 0 &&
-    left < refreshLeewayMs &&
+    left < Math.min(refreshLeewayMs, ((current.expiresAt ?? 0) - since) / 2) &&
     !(current === keep && left > 0)
 
   const refresh = (): Promise<TokenSet> =>
@@ -403,7 +419,7 @@ export function createSession(options: SessionOptions): Session {
       : hydrating
         ? hydrating.then(refresh)
         : tokens
-          ? start(tokens, false).promise
+          ? start(tokens, false, backoff(tokens)).promise
           : Promise.reject(sessionEnded())
 
   // Hydration: a sync storage is read before createSession returns; an async one is
@@ -440,7 +456,9 @@ export function createSession(options: SessionOptions): Session {
     read().then(
       (stored) =>
         epoch === seen
-          ? adopt(stored, false)
+          ? // Tokens replacing tokens: another holder's refresh (or its login over a
+            // live sign-in: the storage cannot tell). Signing out there (null) moves it.
+            adopt(stored, !!stored && !!tokens)
           : retries > 0 && follow(retries - 1),
       (e: unknown) => void storageFailed('get', e),
     )

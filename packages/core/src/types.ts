@@ -20,9 +20,9 @@ export type SessionSnapshot = {
   /** +1 every time the tokens change (login, refresh, setTokens, logout, terminal failure). */
   readonly generation: number
   /**
-   * Which sign-in the tokens belong to: kept by a refresh (here, or adopted from another
-   * holder inside this one's refresh), moved by login, setTokens, logout and tokens adopted on
-   * a watch notice. A request is retried only under the identity it was sent with.
+   * Which sign-in the tokens belong to: kept by a refresh (here, or another holder's, adopted
+   * from a shared storage), moved by login, setTokens, logout (here, or adopted: a sign-out,
+   * and tokens after one). A request is retried only under the identity it was sent with.
    */
   readonly identity: number
   readonly error: TokenflightError | null

@@ -768,7 +768,8 @@ describe('getAccessToken', () => {
       await setTokens()
       advance(280_000)
       expect(await session.getAccessToken()).toBe('access-1')
-      await session.refresh() // access-2, 20 s left: inside the leeway
+      await session.refresh() // access-2, for 20 s: the leeway is 10 s for it
+      advance(11_000)
       expect(await session.getAccessToken()).toBe('access-3')
     })
 

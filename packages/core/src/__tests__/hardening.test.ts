@@ -50,7 +50,7 @@ describe('identity', () => {
     expect(identity()).toBe(start + 3)
   })
 
-  it('tokens adopted inside its own refresh keep it; tokens adopted on a watch notice move it', async () => {
+  it('tokens adopted from a shared storage keep it; a sign-out there moves it', async () => {
     const medium = sharedMedium(old)
     const session = createSession({
       refresh: async () => {
@@ -69,12 +69,24 @@ describe('identity', () => {
       accessToken: 'access-2',
     })
     expect(session.getSnapshot().identity).toBe(start)
-    // A notice: another holder's login or refresh, the storage cannot tell which.
-    medium.put({ accessToken: 'other-user', refreshToken: 'other-refresh' })
+    // A notice of tokens replacing tokens: another holder's refresh (the storage cannot
+    // tell it from a login over a live sign-in).
+    medium.put({ accessToken: 'access-3', refreshToken: 'refresh-3' })
     medium.deliver()
     await flush()
+    expect(session.getSnapshot().tokens?.accessToken).toBe('access-3')
+    expect(session.getSnapshot().identity).toBe(start)
+    // Another holder signs out, then in (as someone else, maybe).
+    medium.put(null)
+    await flush()
+    expect(session.getSnapshot()).toMatchObject({
+      status: 'anonymous',
+      identity: start + 1,
+    })
+    medium.put({ accessToken: 'other-user', refreshToken: 'other-refresh' })
+    await flush()
     expect(session.getSnapshot().tokens?.accessToken).toBe('other-user')
-    expect(session.getSnapshot().identity).toBe(start + 1)
+    expect(session.getSnapshot().identity).toBe(start + 2)
   })
 })
 
@@ -259,5 +271,57 @@ describe('issue 14 items in createSession', () => {
     await quiet.setTokens(old)
     expect(warn).not.toHaveBeenCalled()
     expect(StorageError).toBeDefined()
+  })
+})
+
+describe('short tokens and refused tokens', () => {
+  it('a token that lives shorter than the leeway is refreshed at half its lifetime, not on every use', async () => {
+    let clock = 1_000_000
+    let n = 1
+    const refresh = vi.fn(async () => ({
+      access_token: `access-${++n}`,
+      expires_in: 5,
+    }))
+    const session = createSession({ refresh, now: () => clock })
+    await session.setTokens({ access_token: 'access-1', expires_in: 5 })
+    for (let i = 0; i < 5; i++) {
+      expect(await session.getAccessToken()).toBe('access-1')
+      clock += 400
+    }
+    expect(refresh).not.toHaveBeenCalled()
+    clock += 600 // 2.4 s left of 5
+    expect(await session.getAccessToken()).toBe('access-2')
+    expect(refresh).toHaveBeenCalledOnce()
+  })
+
+  it('refreshes asked for while the tokens a refresh just gave are refused back off', async () => {
+    vi.useFakeTimers()
+    let n = 1
+    const refresh = vi.fn(async () => ({
+      access_token: `access-${++n}`,
+      expires_in: 900,
+    }))
+    const session = createSession({
+      refresh,
+      retry: { attempts: 0, baseDelayMs: 100 },
+    })
+    await session.setTokens({ access_token: 'access-1', expires_in: 900 })
+    // The login's token was refused: refreshed at once.
+    await session.refresh()
+    expect(refresh).toHaveBeenCalledTimes(1)
+    // Each token the refresh gave is refused too (a 401 forever): 200, 400, 800 ms.
+    for (const [i, wait] of [200, 400, 800].entries()) {
+      const refreshed = session.refresh()
+      expect(session.getSnapshot().status).toBe('refreshing')
+      await vi.advanceTimersByTimeAsync(wait - 1)
+      expect(refresh).toHaveBeenCalledTimes(i + 1)
+      await vi.advanceTimersByTimeAsync(1)
+      await refreshed
+      expect(refresh).toHaveBeenCalledTimes(i + 2)
+    }
+    // A new sign-in starts over.
+    await session.setTokens({ access_token: 'other', expires_in: 900 })
+    await session.refresh()
+    expect(refresh).toHaveBeenCalledTimes(5)
   })
 })

@@ -112,9 +112,10 @@ describe('fileStorage: the file', () => {
   it('replaces the file atomically: a reader never sees a partial write', async () => {
     const writer = fileStorage(path)
     const reader = fileStorage(path)
-    // Large enough that an in-place write would be seen half done.
+    // Large enough that an in-place write would be seen half done, within the 16,384
+    // characters a token may have (normalizeTokenResponse refuses longer ones).
     const big = (n: number): TokenSet => ({
-      accessToken: `access-${n}-${'x'.repeat(64 * 1024)}`,
+      accessToken: `access-${n}-${'x'.repeat(16_000)}`,
       refreshToken: `refresh-${n}`,
     })
     await writer.set(big(0))
