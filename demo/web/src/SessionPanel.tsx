@@ -5,6 +5,7 @@ import { REFRESH_LEEWAY_MS } from './client'
 import { useActivity, useDemo, useNow, useServerStats } from './demoContext'
 import { DemoActions } from './DemoActions'
 import { EventLog } from './EventLog'
+import { Timeline } from './Timeline'
 
 const STATUS_LABEL: Record<SessionStatus, string> = {
   anonymous: 'Signed out',
@@ -124,6 +125,8 @@ export function ActivityPanel() {
       <header className="card-header">
         <h2 id="activity-title">What happened</h2>
       </header>
+      <h3 className="section-title">Request timeline</h3>
+      <Timeline />
       <dl className="tiles">
         <div className="tile tile-accent">
           <dt>Refreshed here</dt>
