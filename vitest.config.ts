@@ -57,6 +57,12 @@ export default defineConfig({
           setupFiles: ['packages/react/src/__tests__/react18.setup.ts'],
         }),
       ),
+      project('node-storage', 'node', ['packages/node/src/**/*.test.ts'], {
+        testTimeout: 120_000,
+      }),
+      project('redis', 'node', ['packages/redis/src/**/*.test.ts'], {
+        testTimeout: 120_000,
+      }),
       // Real Chromium tabs (playwright-core, /usr/bin/chromium): the suite runs five times over.
       project('browser', 'node', ['e2e/browser/**/*.test.ts'], {
         testTimeout: 60_000,

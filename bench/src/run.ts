@@ -9,6 +9,8 @@ import type { FetchOverheadRow, FetchRaceRow } from './cases/fetch.ts'
 import { drainCase, happyPathCase } from './cases/perf.ts'
 import type { DrainRow, HappyRow } from './cases/perf.ts'
 import { duringRefreshCase, late401Case } from './cases/races.ts'
+import { percentile, sharedCase } from './cases/shared.ts'
+import type { SharedRow } from './cases/shared.ts'
 import type { RaceRow } from './cases/races.ts'
 import { tabsCase, tabsHeaders, tabsTableRows } from './cases/tabs.ts'
 import { wireCase } from './cases/wires.ts'
@@ -43,6 +45,12 @@ const plan = {
   fetchOverheadRuns: quick ? 3 : 9,
   tabKs: quick ? [1, 3] : [1, 3, 5],
   tabRuns: quick ? 1 : 5,
+  shared: {
+    processes: quick ? [1, 8] : [1, 8, 32],
+    cycles: quick ? 2 : 3,
+    requests: 10,
+    happyBursts: quick ? 1 : 2,
+  },
 }
 
 const label = (id: ContenderId) =>
@@ -114,6 +122,10 @@ const fetchOverheadRows = await fetchOverheadCase(
 )
 log('size')
 const sizeRows = await sizes(log)
+log(
+  `case 8: one refresh token shared by P processes, P ∈ {${plan.shared.processes.join(', ')}}`,
+)
+const sharedRows = await sharedCase(plan.shared)
 const seconds = (performance.now() - started) / 1000
 log('done')
 
@@ -488,6 +500,43 @@ never queue). The seed-003 client shares the tokens through localStorage, which 
 on every request; it has no lock, so the lock columns do not apply.`,
 )
 
+const storageLabel: Record<SharedRow['storage'], string> = {
+  memory: 'memory (each process its own copy)',
+  file: 'fileStorage',
+  redis: 'redisStorage',
+}
+const p50p99 = (values: number[]) =>
+  values.length
+    ? `${fmt.ms(percentile(values, 50))} / ${fmt.ms(percentile(values, 99))}`
+    : '–'
+section(
+  `Case 8 — one refresh token shared by P processes (child_process.fork; ${plan.shared.cycles} expiry cycles × ${plan.shared.requests} concurrent requests per process; node:http mock server, strict rotation)`,
+  table(
+    [
+      'Storage',
+      'P',
+      'Refresh calls per cycle',
+      'Reuse detections',
+      'Served',
+      'Lock adds to the refresh (p50 / p99)',
+      'Hand-off to the others (p50 / p99)',
+      'Storage reads per request (valid token)',
+      `Happy burst of ${plan.shared.requests} (median)`,
+    ],
+    sharedRows.map((r) => [
+      storageLabel[r.storage],
+      String(r.processes),
+      r.refreshCalls.join(' / '),
+      String(r.reuseDetections),
+      `${fmt.int(r.served)}/${fmt.int(r.requests)}`,
+      r.storage === 'memory' ? '–' : p50p99(r.refresherAddedMs),
+      r.storage === 'memory' ? '–' : p50p99(r.handOffMs),
+      `${r.happyReads}/${fmt.int(r.happyRequests)}`,
+      fmt.ms(r.happyBurstMs),
+    ]),
+  ),
+)
+
 section(
   `Case 7 — fetch: bursts with a stale token and late 401s, in memory (${plan.fetchRuns} runs; worst run for counts, median wall time)`,
   table(
@@ -561,6 +610,7 @@ Written by \`pnpm bench\` (bench/src/run.ts)${quick ? ' — **BENCH_QUICK smoke 
 | Memory | ${fmt.int(os.totalmem() / 2 ** 20)} MiB |
 | Run time | ${seconds.toFixed(0)} s |
 | Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns}, tabs ${plan.tabRuns} per K, fetch races ${plan.fetchRuns}, fetch no-op ${plan.fetchOverheadRuns} (+1) |
+| Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns}, tabs ${plan.tabRuns} per K, processes ${plan.shared.cycles} cycles at P = ${plan.shared.processes.join('/')} |
 
 Contenders run side by side in one process, in rotating order, against the same
 \`@tokenflight/mock-server\` (default options: 900 s access tokens, refresh-token
@@ -593,6 +643,13 @@ Reading notes:
   server the extra refresh succeeds: the cost is a refresh call per late wave,
   not failed requests. The no-op fetch answers at once, so the fetch ratios
   compare client code alone; a real request costs far more than any of them.
+- Case 8 (processes): "lock adds to the refresh" is what the refreshing
+  process spends beyond its network call (lock wait + hold − network: acquire,
+  re-read, compare-and-set write); "hand-off" is, for each other process, the
+  time from the start of that write to the process holding the new tokens, through \`watch\`
+  or through the lock (polled every 2–25 ms), whichever came first. With the memory
+  storage each process refreshes with the same token: the second one is a
+  replay and the server revokes the family.
 `
 const body = sections
   .map(([title, text]) => `## ${title}\n\n${text}\n`)

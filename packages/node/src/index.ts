@@ -1,0 +1,3 @@
+export { fileStorage } from './fileStorage'
+export type { FileStorage, FileStorageOptions } from './fileStorage'
+export { LockTimeoutError, TokenFileError } from './errors'
