@@ -4,7 +4,12 @@ import type {
   AxiosInstance,
   InternalAxiosRequestConfig,
 } from 'axios'
-import { createOriginFilter, pageHref, renewForRetry } from '@tokenflight/core'
+import {
+  createOriginFilter,
+  originOf,
+  pageHref,
+  renewForRetry,
+} from '@tokenflight/core'
 import type { Session, SessionSnapshot } from '@tokenflight/core'
 import { requestOrigin } from './requestOrigin'
 
@@ -96,6 +101,17 @@ export function attachSession(
         headerName,
         `${tokens.tokenType ?? 'Bearer'} ${tokens.accessToken}`,
       )
+      // Node's http adapter follows redirects itself (follow-redirects): the token goes
+      // on only to an allowed origin (axios strips Authorization across hosts, not a
+      // custom headerName, and older axios not even Authorization to a sibling host).
+      const { beforeRedirect } = config
+      config.beforeRedirect = (options, ...rest) => {
+        if (!allows(originOf(`${options.protocol}//${options.host}`)))
+          for (const name in options.headers)
+            if (name.toLowerCase() === headerName.toLowerCase())
+              delete options.headers[name]
+        beforeRedirect?.(options, ...rest)
+      }
       Object.defineProperty(config, sent, {
         value: config.skipAuthRefresh ? undefined : snapshot,
         // Writable and configurable: axios (1.21+) copies a config with a locked property
