@@ -105,13 +105,19 @@ export function attachSession(
       // on only to an allowed origin (axios strips Authorization across hosts, not a
       // custom headerName, and older axios not even Authorization to a sibling host).
       const { beforeRedirect } = config
-      config.beforeRedirect = (options, ...rest) => {
-        if (!allows(originOf(`${options.protocol}//${options.host}`)))
-          for (const name in options.headers)
-            if (name.toLowerCase() === headerName.toLowerCase())
-              delete options.headers[name]
-        beforeRedirect?.(options, ...rest)
-      }
+      Object.defineProperty(config, 'beforeRedirect', {
+        value: ((options, ...rest) => {
+          if (!allows(originOf(`${options.protocol}//${options.host}`)))
+            for (const name in options.headers)
+              if (name.toLowerCase() === headerName.toLowerCase())
+                delete options.headers[name]
+          beforeRedirect?.(options, ...rest)
+        }) satisfies typeof beforeRedirect,
+        // Hidden like `sent` below, unless it wraps the app's own (a copy keeps that one).
+        enumerable: !!beforeRedirect,
+        writable: true,
+        configurable: true,
+      })
       Object.defineProperty(config, sent, {
         value: config.skipAuthRefresh ? undefined : snapshot,
         // Writable and configurable: axios (1.21+) copies a config with a locked property
