@@ -4,10 +4,13 @@ import type { Session, SessionSnapshot, TokenSet } from './types'
 /** The page's URL in a browser (or worker), where relative URLs resolve; undefined elsewhere. */
 export const pageHref = (): string | undefined => globalThis.location?.href
 
-/** The WHATWG origin of `url` (relative URLs resolve against the page), or undefined. */
+/**
+ * The WHATWG origin of `url`, or undefined. Relative URLs resolve as XHR and fetch resolve
+ * them: against `document.baseURI` (a `<base href>` moves it), else the page.
+ */
 export function originOf(url: string): string | undefined {
   try {
-    const { origin } = new URL(url, pageHref())
+    const { origin } = new URL(url, globalThis.document?.baseURI ?? pageHref())
     // Opaque origins (data:, file:, blob: without a host) never get a token.
     return origin === 'null' ? undefined : origin
   } catch {

@@ -251,4 +251,24 @@ describe('attachSession: where tokens may go', () => {
       })
     },
   )
+
+  it.runIf(isBrowser)(
+    'in a browser, resolves relative URLs against <base href>, as XHR does',
+    async () => {
+      await session.setTokens({ access_token: 'abc' })
+      const base = document.createElement('base')
+      base.href = 'https://elsewhere.example/'
+      document.head.append(base)
+      try {
+        const api = axios.create()
+        attachSession(api, session)
+        await api.get('/me')
+      } finally {
+        base.remove()
+      }
+      // A browser's XHR sends it to the <base>'s origin (MSW's interceptor resolves it
+      // against location instead): no token either way.
+      expect([...seen.values()]).toEqual([null])
+    },
+  )
 })
