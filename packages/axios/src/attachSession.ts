@@ -1,4 +1,4 @@
-import { CanceledError } from 'axios'
+import { CanceledError, getAdapter } from 'axios'
 import type {
   AxiosError,
   AxiosInstance,
@@ -118,6 +118,13 @@ export function attachSession(
         writable: true,
         configurable: true,
       })
+      // The origin once more at the last moment: an interceptor that runs after this one
+      // (registered before attachSession) may have moved url or baseURL.
+      const { adapter } = config
+      config.adapter = (last) => {
+        if (!allows(requestOrigin(last))) last.headers.delete(headerName)
+        return getAdapter(adapter)(last)
+      }
       Object.defineProperty(config, sent, {
         value: config.skipAuthRefresh ? undefined : snapshot,
         // Writable and configurable: axios (1.21+) copies a config with a locked property

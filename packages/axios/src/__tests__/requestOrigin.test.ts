@@ -252,6 +252,23 @@ describe('attachSession: where tokens may go', () => {
     },
   )
 
+  it('checks the origin again just before the send: a later interceptor that moves the request does not take the token along', async () => {
+    await session.setTokens({ access_token: 'abc' })
+    const api = axios.create({ baseURL: 'https://api.example.com' })
+    // Registered first, so it runs after attachSession's interceptor.
+    api.interceptors.request.use((config) => {
+      if (config.url === '/moved') config.baseURL = 'https://moved.example.com'
+      return config
+    })
+    attachSession(api, session)
+    await api.get('/moved')
+    await api.get('/stays')
+    expect(Object.fromEntries(seen)).toEqual({
+      'https://moved.example.com': null,
+      'https://api.example.com': 'Bearer abc',
+    })
+  })
+
   it.runIf(isBrowser)(
     'in a browser, resolves relative URLs against <base href>, as XHR does',
     async () => {
