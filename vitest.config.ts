@@ -42,6 +42,12 @@ export default defineConfig({
       project('core', 'node', ['packages/core/src/**/*.test.ts']),
       project('axios', 'node', ['packages/axios/src/**/*.test.ts']),
       project('axios-jsdom', 'jsdom', ['packages/axios/src/**/*.test.ts']),
+      project('fetch', 'node', ['packages/fetch/src/**/*.test.ts']),
+      // Where the browser's rules differ (the page origin, relative URLs). jsdom's Blob is not
+      // the one Node's fetch reads, so the body-replay tests stay in the node project.
+      project('fetch-jsdom', 'jsdom', [
+        'packages/fetch/src/__tests__/{createFetch,origins}.test.ts',
+      ]),
       project('mock-server', 'node', ['packages/mock-server/src/**/*.test.ts']),
       project('react', 'jsdom', ['packages/react/src/**/*.test.{ts,tsx}']),
       // The same tests on React 18, from the `react18` / `react-dom18` npm aliases in

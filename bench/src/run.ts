@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { burstCase, heapCase } from './cases/burst.ts'
 import type { BurstRow, HeapRow } from './cases/burst.ts'
+import { fetchLabel, fetchOverheadCase, fetchRaceCase } from './cases/fetch.ts'
+import type { FetchOverheadRow, FetchRaceRow } from './cases/fetch.ts'
 import { drainCase, happyPathCase } from './cases/perf.ts'
 import type { DrainRow, HappyRow } from './cases/perf.ts'
 import { duringRefreshCase, late401Case } from './cases/races.ts'
@@ -38,6 +40,9 @@ const plan = {
   drainRuns: quick ? 1 : 9,
   wireN: 100,
   wireRuns: quick ? 1 : 3,
+  fetchBurstSizes: quick ? [10, 100] : [10, 100, 1_000],
+  fetchRuns: quick ? 1 : 3,
+  fetchOverheadRuns: quick ? 3 : 9,
   tabKs: quick ? [1, 3] : [1, 3, 5],
   tabRuns: quick ? 1 : 5,
   shared: {
@@ -101,10 +106,24 @@ log('case 5: drain')
 const drainRows = await drainCase(withBare, plan.drainN, plan.drainRuns)
 log(`case 6: K ∈ {${plan.tabKs.join(', ')}} tabs in Chromium`)
 const tabRows = await tabsCase(plan.tabKs, plan.tabRuns)
+log(
+  `case 7, fetch: bursts N ∈ {${plan.fetchBurstSizes.join(', ')}} and late 401s, createFetch vs fetch-extras vs OAuth2Fetch`,
+)
+const fetchRaceRows = await fetchRaceCase(
+  plan.fetchBurstSizes,
+  plan.raceBatch,
+  plan.fetchRuns,
+)
+log('case 7, fetch: own cost per request over a no-op fetch')
+const fetchOverheadRows = await fetchOverheadCase(
+  plan.happyRequests,
+  plan.happyConcurrency,
+  plan.fetchOverheadRuns,
+)
 log('size')
 const sizeRows = await sizes(log)
 log(
-  `case 7: one refresh token shared by P processes, P ∈ {${plan.shared.processes.join(', ')}}`,
+  `case 8: one refresh token shared by P processes, P ∈ {${plan.shared.processes.join(', ')}}`,
 )
 const sharedRows = await sharedCase(plan.shared)
 const seconds = (performance.now() - started) / 1000
@@ -161,6 +180,9 @@ function barRows(): Bar[] {
   const extra = heap.bytesPerWaiting - heapBare.bytesPerWaiting
   const during = tf(duringRows)[0]!
   const late = tf(lateRows)[0]!
+  const fetchRaces = fetchRaceRows.filter((r) => r.contender === 'tf-fetch')
+  const fetchWhere = (r: FetchRaceRow) =>
+    r.race === 'burst' ? `fetch N=${fmt.int(r.n)}` : `fetch ${r.race}`
   // Cases 2 and 3 are bursts too: the late 401s and the requests issued mid-refresh.
   const races = [
     { name: 'late 401s', row: late, n: late.requests },
@@ -172,10 +194,12 @@ function barRows(): Bar[] {
       figure: [
         ...bursts.map((r) => `${where(r)}: ${r.maxRefreshCalls}`),
         ...races.map(({ name, row }) => `${name}: ${row.maxRefreshCalls}`),
+        ...fetchRaces.map((r) => `${fetchWhere(r)}: ${r.maxRefreshCalls}`),
       ].join('; '),
       met:
         bursts.every((r) => r.maxRefreshCalls === 1) &&
-        races.every(({ row }) => row.maxRefreshCalls === 1),
+        races.every(({ row }) => row.maxRefreshCalls === 1) &&
+        fetchRaces.every((r) => r.maxRefreshCalls === 1),
     },
     {
       bar: 'N/N served',
@@ -184,10 +208,14 @@ function barRows(): Bar[] {
           (r) => `${where(r)}: ${fmt.int(r.minServed)}/${fmt.int(r.n)}`,
         ),
         ...races.map(({ name, row, n }) => `${name}: ${row.minServed}/${n}`),
+        ...fetchRaces.map(
+          (r) => `${fetchWhere(r)}: ${fmt.int(r.minServed)}/${fmt.int(r.n)}`,
+        ),
       ].join('; '),
       met:
         bursts.every((r) => r.minServed === r.n) &&
-        races.every(({ row, n }) => row.minServed === n),
+        races.every(({ row, n }) => row.minServed === n) &&
+        fetchRaces.every((r) => r.minServed === r.n),
     },
     {
       bar: '0 requests with the old token during a refresh',
@@ -242,7 +270,11 @@ function barRows(): Bar[] {
         (r) => r.limit !== undefined && !r.name.includes('browserStorage'),
       )
       .map((r) => {
-        const target = r.name.includes('react') ? 1000 : 3000
+        const target = r.name.includes('react')
+          ? 1000
+          : r.name.includes('fetch')
+            ? 1200
+            : 3000
         return {
           bar: `${r.name} ≤ ${fmt.kb(target)} min+gz`,
           figure:
@@ -478,7 +510,7 @@ const p50p99 = (values: number[]) =>
     ? `${fmt.ms(percentile(values, 50))} / ${fmt.ms(percentile(values, 99))}`
     : '–'
 section(
-  `Case 7 — one refresh token shared by P processes (child_process.fork; ${plan.shared.cycles} expiry cycles × ${plan.shared.requests} concurrent requests per process; node:http mock server, strict rotation)`,
+  `Case 8 — one refresh token shared by P processes (child_process.fork; ${plan.shared.cycles} expiry cycles × ${plan.shared.requests} concurrent requests per process; node:http mock server, strict rotation)`,
   table(
     [
       'Storage',
@@ -501,6 +533,53 @@ section(
       r.storage === 'memory' ? '–' : p50p99(r.handOffMs),
       `${r.happyReads}/${fmt.int(r.happyRequests)}`,
       fmt.ms(r.happyBurstMs),
+    ]),
+  ),
+)
+
+section(
+  `Case 7 — fetch: bursts with a stale token and late 401s, in memory (${plan.fetchRuns} runs; worst run for counts, median wall time)`,
+  table(
+    [
+      'Race',
+      'N',
+      'Contender',
+      'Refresh calls',
+      'Served',
+      'Reuse detections',
+      'Wall time',
+    ],
+    fetchRaceRows.map((r: FetchRaceRow) => [
+      r.race,
+      fmt.int(r.n),
+      fetchLabel(r.contender),
+      String(r.maxRefreshCalls),
+      `${fmt.int(r.minServed)}/${fmt.int(r.n)}`,
+      String(r.reuseDetections),
+      fmt.ms(r.wallMs),
+    ]),
+  ),
+)
+
+const bareFetch = fetchOverheadRows.find((r) => r.contender === 'bare-fetch')!
+section(
+  `Case 7 — fetch: happy path over a no-op fetch: each client's own cost (${plan.happyRequests} requests per contender × ${plan.fetchOverheadRuns} runs, waves of ${plan.happyConcurrency}, shuffled; median)`,
+  table(
+    [
+      'Contender',
+      'µs per request',
+      'Extra µs per request vs bare fetch',
+      'Ratio to bare fetch',
+      'Ratio IQR',
+    ],
+    fetchOverheadRows.map((r: FetchOverheadRow) => [
+      fetchLabel(r.contender),
+      r.usPerRequest.toFixed(2),
+      r.contender === 'bare-fetch'
+        ? '–'
+        : (r.usPerRequest - bareFetch.usPerRequest).toFixed(2),
+      fmt.ratio(r.ratio),
+      `${fmt.ratio(r.p25Ratio)} – ${fmt.ratio(r.p75Ratio)}`,
     ]),
   ),
 )
@@ -530,6 +609,7 @@ Written by \`pnpm bench\` (bench/src/run.ts)${quick ? ' — **BENCH_QUICK smoke 
 | CPU | ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} |
 | Memory | ${fmt.int(os.totalmem() / 2 ** 20)} MiB |
 | Run time | ${seconds.toFixed(0)} s |
+| Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns}, tabs ${plan.tabRuns} per K, fetch races ${plan.fetchRuns}, fetch no-op ${plan.fetchOverheadRuns} (+1) |
 | Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns}, tabs ${plan.tabRuns} per K, processes ${plan.shared.cycles} cycles at P = ${plan.shared.processes.join('/')} |
 
 Contenders run side by side in one process, in rotating order, against the same
@@ -557,7 +637,13 @@ Reading notes:
   second bare axios (A/A control) shows the noise floor: a bar within that
   distance of its target is too close to call. Case 4b removes the server to
   show each client's own cost per request.
-- Case 7 (processes): "lock adds to the refresh" is what the refreshing
+- Fetch: fetch-extras' withTokenRefresh and @badgateway/oauth2-client's
+  OAuth2Fetch share a refresh only while it is pending; the late 401s start
+  another one. Each refreshes with the token it got last, so against this
+  server the extra refresh succeeds: the cost is a refresh call per late wave,
+  not failed requests. The no-op fetch answers at once, so the fetch ratios
+  compare client code alone; a real request costs far more than any of them.
+- Case 8 (processes): "lock adds to the refresh" is what the refreshing
   process spends beyond its network call (lock wait + hold − network: acquire,
   re-read, compare-and-set write); "hand-off" is, for each other process, the
   time from the start of that write to the process holding the new tokens, through \`watch\`

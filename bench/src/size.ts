@@ -42,7 +42,7 @@ async function sizeLimit(args: string[]): Promise<SizeRow[]> {
   }))
 }
 
-const measured = ['core', 'axios', 'react']
+const measured = ['core', 'axios', 'fetch', 'react']
 
 function newestSource(dir: string): number {
   let newest = 0

@@ -4,9 +4,9 @@ import type {
   AxiosInstance,
   InternalAxiosRequestConfig,
 } from 'axios'
-import { SessionExpiredError, TokenflightError } from '@tokenflight/core'
+import { createOriginFilter, pageHref, renewForRetry } from '@tokenflight/core'
 import type { Session, SessionSnapshot } from '@tokenflight/core'
-import { originOf, pageHref, requestOrigin } from './requestOrigin'
+import { requestOrigin } from './requestOrigin'
 
 declare module 'axios' {
   // Type parameters must match axios' own declaration to merge.
@@ -68,18 +68,14 @@ export function attachSession(
     statusCodes = [401],
     shouldRefresh = () => true,
     headerName = 'Authorization',
-    allowedOrigins,
   } = options
-  const listed = allowedOrigins ?? [instance.defaults.baseURL, pageHref()]
-  const allowed = listed.flatMap((entry) =>
-    typeof entry === 'string' ? (originOf(entry) ?? []) : (entry ?? []),
+  // Origins and refresh-or-retry are decided in core, the same for every binding.
+  const allows = createOriginFilter(
+    options.allowedOrigins,
+    [instance.defaults.baseURL, pageHref()],
+    'attachSession needs an absolute baseURL or valid allowedOrigins',
   )
-  // An entry that is no URL, or (outside a browser) no baseURL: better now than no token later.
-  if (allowed.length < (allowedOrigins?.length ?? 1))
-    throw new TokenflightError(
-      'attachSession needs an absolute baseURL or valid allowedOrigins',
-    )
-  // The generation of the token a request carried, for requests that may refresh on 401.
+  // The snapshot a request's token was read from, for requests that may refresh on 401.
   // A hidden property of axios' per-request copy of the config (request() merges a new one
   // every time; the caller's object is never touched): not enumerable, so neither spreads
   // nor mergeConfig copy it into another request. A WeakMap did the same at about 1 µs a
@@ -113,15 +109,7 @@ export function attachSession(
 
   const { interceptors } = instance
   const requestId = interceptors.request.use((config) => {
-    const origin = requestOrigin(config)
-    if (
-      config.skipAuth ||
-      !origin ||
-      !allowed.some((m) =>
-        typeof m === 'string' ? m === origin : origin.search(m) >= 0,
-      )
-    )
-      return config
+    if (config.skipAuth || !allows(requestOrigin(config))) return config
     // A token that needs no wait goes on at once: no promise per request on the happy path.
     if (session.peekAccessToken?.()) return authorize(config)
     return untilCanceled(session.getAccessToken(), config).then((token) =>
@@ -142,25 +130,9 @@ export function attachSession(
         !shouldRefresh(error as AxiosError)
       )
         throw error
-      const now = session.getSnapshot()
-      // Sent with a token that has since been replaced: retry, do not refresh again.
-      if (now.generation === before.generation) {
-        // The refresh of this very token failed after the request went out (a 422, or
-        // transient failures past their retries): that is this request's answer too. No new
-        // refresh per late 401, unless a newer request has started one already.
-        if (
-          now.error &&
-          now.error !== before.error &&
-          now.status !== 'refreshing'
-        )
-          throw now.error
-        await untilCanceled(session.refresh(), config)
-      }
-      const { tokens, error: ended } = session.getSnapshot()
-      if (!tokens)
-        throw (
-          ended ?? new SessionExpiredError('The session ended before the retry')
-        )
+      await renewForRetry(session, before, (refreshing) =>
+        untilCanceled(refreshing, config),
+      )
       config.headers.delete(headerName)
       // The retry goes through every interceptor again; skipAuthRefresh makes it the last.
       return instance.request({ ...config, skipAuthRefresh: true })

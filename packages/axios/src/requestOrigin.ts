@@ -1,18 +1,5 @@
 import type { AxiosRequestConfig } from 'axios'
-
-/** The page's URL in a browser (or worker), where relative URLs resolve; undefined elsewhere. */
-export const pageHref = (): string | undefined => globalThis.location?.href
-
-/** The WHATWG origin of `url` (relative URLs resolve against the page), or undefined. */
-export function originOf(url: string): string | undefined {
-  try {
-    const { origin } = new URL(url, pageHref())
-    // Opaque origins (data:, file:, blob: without a host) never get a token.
-    return origin === 'null' ? undefined : origin
-  } catch {
-    return undefined
-  }
-}
+import { originOf } from '@tokenflight/core'
 
 // Origins by baseURL. Parsing a URL is the dearest step of the request interceptor, and
 // an instance sends nearly every request under the same baseURL. A page keeps its origin

@@ -1,9 +1,9 @@
 import {
   RefreshTimeoutError,
-  SessionExpiredError,
   StorageError,
   TokenflightError,
   isTokenflightError,
+  sessionEnded,
 } from './errors'
 import { normalizeTokenResponse } from './normalizeTokenResponse'
 import { sameTokens } from './sameTokens'
@@ -30,8 +30,6 @@ type Flight = {
   proactive: boolean
   controller?: AbortController
 }
-
-const sessionEnded = () => new SessionExpiredError('The session ended')
 
 // By name, not instanceof: a second copy of this package (ESM next to CJS) has its own classes.
 const isNamed = (error: unknown, name: string) =>

@@ -71,6 +71,9 @@ export class SessionExpiredError extends TokenflightError {
   override name = 'SessionExpiredError'
 }
 
+/** For whoever waited for tokens when the session ended: one message, one place. */
+export const sessionEnded = () => new SessionExpiredError('The session ended')
+
 /** The TokenStorage threw; the session keeps working from memory. */
 export class StorageError extends TokenflightError {
   override name = 'StorageError'

@@ -9,6 +9,12 @@ export type {
   OAuth2ClientOptions,
   OAuth2Credentials,
 } from './oauth2Client'
+export {
+  createOriginFilter,
+  originOf,
+  pageHref,
+  renewForRetry,
+} from './requestAuth'
 export { sameTokens } from './sameTokens'
 export { webStorage } from './webStorage'
 export type { WebStorageLike } from './webStorage'

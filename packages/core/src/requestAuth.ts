@@ -1,0 +1,67 @@
+import { TokenflightError, sessionEnded } from './errors'
+import type { Session, SessionSnapshot, TokenSet } from './types'
+
+/** The page's URL in a browser (or worker), where relative URLs resolve; undefined elsewhere. */
+export const pageHref = (): string | undefined => globalThis.location?.href
+
+/** The WHATWG origin of `url` (relative URLs resolve against the page), or undefined. */
+export function originOf(url: string): string | undefined {
+  try {
+    const { origin } = new URL(url, pageHref())
+    // Opaque origins (data:, file:, blob: without a host) never get a token.
+    return origin === 'null' ? undefined : origin
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Where a binding (attachSession, createFetch, kyAuth …) may send tokens, as a test of a
+ * request's WHATWG origin: the origins of `allowedOrigins` strings (a path is ignored) and
+ * RegExps tested against the origin string; when `allowedOrigins` is not given, the origins of
+ * `defaults` (say a baseURL, and `pageHref()` in a browser for relative URLs). No origin never
+ * passes. Throws a TokenflightError with `message` when an `allowedOrigins` string is no URL,
+ * or when there is no default at all (outside a browser): better now than no token later.
+ */
+export function createOriginFilter(
+  allowedOrigins: Array<string | RegExp> | undefined,
+  defaults: Array<string | undefined>,
+  message: string,
+): (origin: string | undefined) => boolean {
+  const allowed = (allowedOrigins ?? defaults).flatMap((entry) =>
+    typeof entry === 'string' ? (originOf(entry) ?? []) : (entry ?? []),
+  )
+  if (allowed.length < (allowedOrigins?.length ?? 1))
+    throw new TokenflightError(message)
+  return (origin) =>
+    !!origin &&
+    allowed.some((m) =>
+      typeof m === 'string' ? m === origin : origin.search(m) >= 0,
+    )
+}
+
+/**
+ * What a binding does when a request that carried the tokens of `sent` (the snapshot its
+ * token was read from) is rejected: refresh once for the whole burst, unless the tokens have
+ * changed since it was sent, in which case the retry needs no refresh; and unless the refresh
+ * of this very token failed after the request went out (a 422, or transient failures past
+ * their retries), which is then this request's answer too: no new refresh per late 401,
+ * unless a newer request has started one already. Resolves with the tokens for the one
+ * retry; rejects with why there are none. `wait` races the refresh with the request's own
+ * cancellation.
+ */
+export async function renewForRetry(
+  session: Session,
+  sent: Pick<SessionSnapshot, 'generation' | 'error'>,
+  wait: (refreshing: Promise<TokenSet>) => Promise<unknown>,
+): Promise<TokenSet> {
+  const now = session.getSnapshot()
+  if (now.generation === sent.generation) {
+    if (now.error && now.error !== sent.error && now.status !== 'refreshing')
+      throw now.error
+    await wait(session.refresh())
+  }
+  const { tokens, error } = session.getSnapshot()
+  if (!tokens) throw error ?? sessionEnded()
+  return tokens
+}

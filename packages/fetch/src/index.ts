@@ -1,0 +1,12 @@
+export { createFetch } from './createFetch'
+export type {
+  AuthFetch,
+  AuthRequestInit,
+  CreateFetchOptions,
+} from './createFetch'
+export { kyAuth } from './kyAuth'
+export type { KyAuthHooks, KyHookOptions } from './kyAuth'
+export { openapiFetchAuth } from './openapiFetchAuth'
+export type { OpenapiFetchAuthMiddleware } from './openapiFetchAuth'
+export { UnreplayableBodyError } from './shared'
+export type { AuthOptions } from './shared'
