@@ -10,6 +10,7 @@ export default tseslint.config(
       '**/coverage/**',
       'demo/web/public/mockServiceWorker.js',
       '.tools/**',
+      'packages/*/.snippets-*/**',
     ],
   },
   js.configs.recommended,

@@ -67,6 +67,12 @@ export default defineConfig({
       project('browser', 'node', ['e2e/browser/**/*.test.ts'], {
         testTimeout: 60_000,
       }),
+      // Built packages as users get them: two copies of core in one process, .d.ts for Node-only
+      // projects, README snippets.
+      project('packaging', 'node', ['e2e/packaging/**/*.test.ts'], {
+        testTimeout: 120_000,
+        hookTimeout: 120_000,
+      }),
       project('demo', 'node', ['demo/**/*.test.ts'], { testTimeout: 120_000 }),
       // examples/fastapi under uvicorn, started and stopped by the tests (Debian's python3).
       project('fastapi', 'node', ['examples/fastapi/test/**/*.test.ts'], {

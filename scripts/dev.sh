@@ -2,6 +2,8 @@
 # Sets up a fresh machine and runs what you ask for:
 #   bash scripts/dev.sh demo   # install what is missing, then start the demo
 #   bash scripts/dev.sh test   # install what is missing, then build, check and test everything
+#   bash scripts/dev.sh setup  # install what is missing, run nothing
+# Nothing here needs root except apt-get, which runs only when a Debian package is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,14 +18,31 @@ ensure_apt() {
     if ! eval "$probe" >/dev/null 2>&1; then missing+=("$pkg"); fi
   done
   [ "${#missing[@]}" -eq 0 ] && return
-  echo "› installing ${missing[*]} (Debian) for the tests"
   local sudo=()
   if [ "$(id -u)" != 0 ]; then
-    echo "  (apt-get needs root: running it through sudo)"
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "✗ missing Debian packages: ${missing[*]}; installing them needs root and there is no sudo: run 'apt-get install ${missing[*]}' as root, then this again" >&2
+      exit 1
+    fi
+    echo "› installing ${missing[*]} (Debian) for the tests: apt-get needs root, running it through sudo"
     sudo=(sudo)
+  else
+    echo "› installing ${missing[*]} (Debian) for the tests"
   fi
   "${sudo[@]}" apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Node ≥ 20.19 and npm, the only things this script does not install.
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "✗ this needs Node ≥ 20.19 with npm on PATH (https://nodejs.org)" >&2
+    exit 1
+  fi
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+    echo "✗ Node $(node -v) is too old: tokenflight needs Node ≥ 20.19" >&2
+    exit 1
+  fi
 }
 
 # A pinned pnpm in .tools/, installed from npm into this checkout: nothing global changes
@@ -94,19 +113,27 @@ run_tests() {
 }
 
 case "${1:-}" in
+  setup)
+    ensure_node
+    ensure_pnpm
+    ensure_deps
+    ensure_test_tools
+    ;;
   demo)
+    ensure_node
     ensure_pnpm
     ensure_deps
     exec pnpm demo
     ;;
   test)
+    ensure_node
     ensure_pnpm
     ensure_deps
     ensure_test_tools
     run_tests
     ;;
   *)
-    echo "usage: bash scripts/dev.sh demo|test" >&2
+    echo "usage: bash scripts/dev.sh demo|test|setup" >&2
     exit 2
     ;;
 esac

@@ -181,6 +181,20 @@ async function demoFlow(
   await waitForText('refresh-count', '2')
   await waitForText('server-refreshes', '2')
   expect(await events('refreshed').count()).toBe(2)
+  // The timeline draws the burst from the app's real requests: 25 first tries (all 401),
+  // 25 held, one refresh, 25 retries.
+  const lane = (name: string) =>
+    page.getByTestId(`lane-${name}`).getAttribute('data-count')
+  expect(await lane('first')).toBe('25')
+  expect(
+    await page.locator('[data-testid="lane-first"] .span-401').count(),
+  ).toBe(25)
+  expect(await lane('held')).toBe('25')
+  expect(await lane('refresh')).toBe('1')
+  await page
+    .getByTestId('lane-retry')
+    .and(page.locator('[data-count="25"]'))
+    .waitFor()
   await shot('04-burst')
   await atBurst()
 
@@ -233,10 +247,11 @@ describe('web demo in Chromium, mock API in a service worker', () => {
         'Mock API in a service worker',
       )
       await page.mouse.move(0, 0)
-      const panel = page.getByTestId('session-panel')
-      await panel.screenshot({ path: join(artifacts, 'session-panel.png') })
+      // The README's picture: the whole dashboard after the burst.
+      const dashboard = page.getByTestId('dashboard')
+      await dashboard.screenshot({ path: join(artifacts, 'dashboard.png') })
       if (updateScreenshot)
-        await panel.screenshot({ path: join(demoDir, 'screenshot.png') })
+        await dashboard.screenshot({ path: join(demoDir, 'screenshot.png') })
     })
     expect(pageErrors).toEqual([])
   })

@@ -129,10 +129,10 @@ describe('pnpm demo in two tabs', () => {
     expect(await text(second, 'refresh-count')).toBe('0')
     await first.mouse.move(0, 0)
     await first
-      .getByTestId('session-panel')
+      .getByTestId('dashboard')
       .screenshot({ path: join(artifacts, 'two-tabs-refreshed.png') })
     await second
-      .getByTestId('session-panel')
+      .getByTestId('dashboard')
       .screenshot({ path: join(artifacts, 'two-tabs-adopted.png') })
 
     // A reload keeps the session.

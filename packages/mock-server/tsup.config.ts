@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   treeshake: true,
+  // The maps point into the shipped src/, so a stack trace or a debugger lands on the TypeScript.
+  sourcemap: true,
 })

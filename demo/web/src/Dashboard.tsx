@@ -3,7 +3,7 @@ import { useAuth } from '@tokenflight/react'
 import { isTerminal } from './activityLog'
 import { useDemo } from './demoContext'
 import { ModeBadge } from './ModeBadge'
-import { SessionPanel } from './SessionPanel'
+import { ActivityPanel, SessionPanel } from './SessionPanel'
 import { TodoList } from './TodoList'
 
 type Me = { username?: string }
@@ -49,9 +49,10 @@ export function Dashboard() {
           </button>
         </div>
       </header>
-      <main className="layout">
-        <TodoList />
+      <main className="layout" data-testid="dashboard">
         <SessionPanel />
+        <TodoList />
+        <ActivityPanel />
       </main>
     </div>
   )

@@ -15,7 +15,7 @@ type Busy = 'expire' | 'burst' | 'revoke' | null
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 'es'}`
 
 export function DemoActions() {
-  const { api, backend, session, activity } = useDemo()
+  const { api, backend, session, activity, flights } = useDemo()
   const [busy, setBusy] = useState<Busy>(null)
   const [burst, setBurst] = useState<Burst | null>(null)
   const [error, setError] = useState<string | null>(null)
@@ -23,6 +23,7 @@ export function DemoActions() {
   async function run(which: Exclude<Busy, null>, action: () => Promise<void>) {
     setBusy(which)
     setError(null)
+    flights.begin()
     try {
       await action()
     } catch (caught) {

@@ -5,6 +5,7 @@ import { REFRESH_LEEWAY_MS } from './client'
 import { useActivity, useDemo, useNow, useServerStats } from './demoContext'
 import { DemoActions } from './DemoActions'
 import { EventLog } from './EventLog'
+import { Timeline } from './Timeline'
 
 const STATUS_LABEL: Record<SessionStatus, string> = {
   anonymous: 'Signed out',
@@ -31,13 +32,17 @@ function TokenCountdown() {
       expiresAt === undefined ? null : Math.max(expiresAt - Date.now(), 1),
     [expiresAt],
   )
+  if (!snapshot.tokens) {
+    return <p className="muted">No access token: sign in again.</p>
+  }
   if (expiresAt === undefined || lifetime === null) {
     return (
       <p className="muted">The server did not say when this token expires.</p>
     )
   }
-  const remaining = expiresAt - now
+  // The server's word wins over the client's clock: a token it killed counts no further.
   const expiredOnServer = serverExpiredGeneration === snapshot.generation
+  const remaining = expiredOnServer ? 0 : expiresAt - now
   const fraction = Math.min(Math.max(remaining / lifetime, 0), 1)
   const tone =
     expiredOnServer || remaining <= 0
@@ -50,8 +55,13 @@ function TokenCountdown() {
     <div className={`countdown tone-${tone}`}>
       <div className="countdown-row">
         <span className="countdown-label">Access token expires in</span>
-        <span className="countdown-value" data-testid="token-remaining">
-          {formatRemaining(remaining)}
+        <span
+          className={`countdown-value${expiredOnServer ? ' is-text' : ''}`}
+          data-testid="token-remaining"
+        >
+          {expiredOnServer
+            ? 'expired by the server'
+            : formatRemaining(remaining)}
         </span>
       </div>
       <div className="bar" role="presentation">
@@ -72,9 +82,6 @@ function TokenCountdown() {
 
 export function SessionPanel() {
   const status = useSession((s) => s.status)
-  const { refreshes, adopted } = useActivity()
-  const { backend } = useDemo()
-  const stats = useServerStats(backend.kind === 'server' ? 2000 : 500)
 
   return (
     <section
@@ -95,7 +102,31 @@ export function SessionPanel() {
       </header>
 
       <TokenCountdown />
+      <DemoActions />
+    </section>
+  )
+}
 
+/** The counters and the event log: what the buttons above caused. */
+export function ActivityPanel() {
+  const { refreshes, adopted, statsBaseline } = useActivity()
+  const { backend } = useDemo()
+  const stats = useServerStats(backend.kind === 'server' ? 2000 : 500)
+  // Since this tab signed in (counters reset on sign-in); the totals until it has.
+  const since = (key: 'unauthorized' | 'served' | 'refreshes') =>
+    stats ? Math.max(stats[key] - (statsBaseline?.[key] ?? 0), 0) : '–'
+
+  return (
+    <section
+      className="card activity"
+      aria-labelledby="activity-title"
+      data-testid="activity-panel"
+    >
+      <header className="card-header">
+        <h2 id="activity-title">What happened</h2>
+      </header>
+      <h3 className="section-title">Request timeline</h3>
+      <Timeline />
       <dl className="tiles">
         <div className="tile tile-accent">
           <dt>Refreshed here</dt>
@@ -113,17 +144,15 @@ export function SessionPanel() {
         ) : null}
         <div className="tile">
           <dt>401 answers</dt>
-          <dd data-testid="server-unauthorized">
-            {stats?.unauthorized ?? '–'}
-          </dd>
+          <dd data-testid="server-unauthorized">{since('unauthorized')}</dd>
         </div>
         <div className="tile">
           <dt>Requests served</dt>
-          <dd data-testid="server-served">{stats?.served ?? '–'}</dd>
+          <dd data-testid="server-served">{since('served')}</dd>
         </div>
         <div className="tile">
           <dt>/refresh grants</dt>
-          <dd data-testid="server-refreshes">{stats?.refreshes ?? '–'}</dd>
+          <dd data-testid="server-refreshes">{since('refreshes')}</dd>
         </div>
       </dl>
       <p className="tiles-caption small muted">
@@ -136,10 +165,9 @@ export function SessionPanel() {
             in a second tab to see one refresh serve both.
           </>
         ) : null}{' '}
-        The others are the server&apos;s own counters.
+        The others are the server&apos;s own counters, since you signed in.
       </p>
 
-      <DemoActions />
       <EventLog />
     </section>
   )

@@ -1,5 +1,6 @@
 import { RefreshError, SessionExpiredError } from '@tokenflight/core'
 import type { Session, TokenflightError } from '@tokenflight/core'
+import type { ServerStats } from './backend'
 
 export type LogKind =
   | 'signedIn'
@@ -28,6 +29,8 @@ export type ActivityState = {
   adopted: number
   /** The session generation whose access token the server expired (the client cannot know it otherwise). */
   serverExpiredGeneration: number | null
+  /** The server's counters when this tab last signed in: the panel shows what happened since. */
+  statsBaseline: ServerStats | null
 }
 
 export type ActivityLog = {
@@ -35,6 +38,8 @@ export type ActivityLog = {
   subscribe(listener: () => void): () => void
   add(kind: LogKind, message: string): void
   markServerExpired(generation: number): void
+  /** A new sign-in: the counters start again from zero (the log keeps its history). */
+  signedIn(username: string, statsBaseline: ServerStats | null): void
 }
 
 const LIMIT = 60
@@ -65,6 +70,7 @@ export function createActivityLog(session: Session): ActivityLog {
     refreshes: 0,
     adopted: 0,
     serverExpiredGeneration: null,
+    statsBaseline: null,
   }
   const listeners = new Set<() => void>()
   let nextId = 1
@@ -135,6 +141,17 @@ export function createActivityLog(session: Session): ActivityLog {
     },
     markServerExpired(generation) {
       update({ serverExpiredGeneration: generation })
+    },
+    signedIn(username, statsBaseline) {
+      update(
+        {
+          refreshes: 0,
+          adopted: 0,
+          serverExpiredGeneration: null,
+          statsBaseline,
+        },
+        ['signedIn', `Signed in as ${username}`],
+      )
     },
   }
 }

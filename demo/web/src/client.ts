@@ -6,6 +6,8 @@ import type { Session } from '@tokenflight/core'
 import { createActivityLog } from './activityLog'
 import type { ActivityLog } from './activityLog'
 import type { Backend } from './backend'
+import { recordFlights } from './flightRecorder'
+import type { FlightRecorder } from './flightRecorder'
 
 export type DemoClient = {
   backend: Backend
@@ -13,6 +15,8 @@ export type DemoClient = {
   /** Every API call of the app goes through this instance: tokens attached, 401s refreshed once. */
   api: AxiosInstance
   activity: ActivityLog
+  /** The requests, the refresh and the retries, for the timeline. */
+  flights: FlightRecorder
 }
 
 /** Refresh before use when the token has less than this left (the library's default is 30 s). */
@@ -29,6 +33,14 @@ export function createDemoClient(backend: Backend): DemoClient {
     }),
   })
   const api = axios.create({ baseURL: backend.baseUrl })
+  const { recorder, afterAttach } = recordFlights(api, session)
   attachSession(api, session)
-  return { backend, session, api, activity: createActivityLog(session) }
+  afterAttach()
+  return {
+    backend,
+    session,
+    api,
+    activity: createActivityLog(session),
+    flights: recorder,
+  }
 }

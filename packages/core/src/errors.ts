@@ -1,10 +1,41 @@
 // Cross-realm brand: `instanceof` fails across bundles and iframes, a registered symbol does not.
 const brand = Symbol.for('tokenflight.error')
-
 type ErrorOptions = { cause?: unknown }
+type Kinded = { kind?: string }
 
 /** The base of every error tokenflight throws. No token is ever in a message or an own property. */
 export class TokenflightError extends Error {
+  /**
+   * The class's name for `instanceof`, which compares it along the error's class chain: so it
+   * holds between the ESM and CJS copies of this file (and two installed copies), where the
+   * classes are different objects. A string key, not a symbol: bundlers drop unused classes
+   * only when their static keys are plain.
+   */
+  static readonly kind: string = 'TokenflightError'
+
+  /**
+   * `error instanceof RefreshError` holds for a RefreshError made by any copy of tokenflight in
+   * the process (ESM and CJS builds, two installed versions), not only this one.
+   */
+  static override [Symbol.hasInstance]<T>(
+    this: abstract new (...args: never[]) => T,
+    value: unknown,
+  ): value is T {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true
+    // A class without its own name (an app's subclass) is checked the ordinary way only.
+    const name = Object.hasOwn(this, 'kind') && (this as Kinded).kind
+    for (
+      let c: Kinded | null =
+        name && isTokenflightError(value)
+          ? (value.constructor as Kinded)
+          : null;
+      c;
+      c = Object.getPrototypeOf(c)
+    )
+      if (Object.hasOwn(c, 'kind') && c.kind === name) return true
+    return false
+  }
+
   override name = 'TokenflightError'
   readonly [brand] = true
 
@@ -18,6 +49,7 @@ export class TokenflightError extends Error {
  * `retryable`: a transient failure the session retries (network, timeout, 408, 429, 5xx).
  */
 export class RefreshError extends TokenflightError {
+  static override readonly kind: string = 'RefreshError'
   override name = 'RefreshError'
   declare readonly terminal: boolean
   declare readonly retryable: boolean
@@ -49,6 +81,7 @@ export class RefreshError extends TokenflightError {
 
 /** The refresh did not answer within `refreshTimeoutMs`; transient. */
 export class RefreshTimeoutError extends RefreshError {
+  static override readonly kind: string = 'RefreshTimeoutError'
   override name = 'RefreshTimeoutError'
   declare readonly timeoutMs: number
 
@@ -63,11 +96,13 @@ export class RefreshTimeoutError extends RefreshError {
 
 /** A login or refresh answer is not a usable token response. Nothing was stored. */
 export class InvalidTokenResponseError extends TokenflightError {
+  static override readonly kind: string = 'InvalidTokenResponseError'
   override name = 'InvalidTokenResponseError'
 }
 
 /** The session ended (logout or terminal refresh failure) while the caller waited for a token. */
 export class SessionExpiredError extends TokenflightError {
+  static override readonly kind: string = 'SessionExpiredError'
   override name = 'SessionExpiredError'
 }
 
@@ -76,6 +111,7 @@ export const sessionEnded = () => new SessionExpiredError('The session ended')
 
 /** The TokenStorage threw; the session keeps working from memory. */
 export class StorageError extends TokenflightError {
+  static override readonly kind: string = 'StorageError'
   override name = 'StorageError'
 }
 
@@ -84,6 +120,7 @@ export class StorageError extends TokenflightError {
  * Nothing was written; the session re-reads the storage and follows it.
  */
 export class StorageConflictError extends StorageError {
+  static override readonly kind: string = 'StorageConflictError'
   override name = 'StorageConflictError'
 }
 
@@ -100,6 +137,7 @@ export type OAuth2ErrorData = {
  * description (or FastAPI's `detail`), with any token the request carried redacted.
  */
 export class OAuth2HttpError extends TokenflightError {
+  static override readonly kind: string = 'OAuth2HttpError'
   override name = 'OAuth2HttpError'
   declare readonly status: number
   /** The server's RFC 6749 §5.2 fields and string `detail`, tokens redacted. */

@@ -3,8 +3,16 @@ import { normalizeTokenResponse } from './normalizeTokenResponse'
 import { sameTokens } from './sameTokens'
 import type { TokenSet, TokenStorage } from './types'
 
-/** What webStorage needs of a `Storage` (localStorage, sessionStorage or any look-alike). */
-export type WebStorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>
+/**
+ * What webStorage needs of a `Storage` (localStorage, sessionStorage or any look-alike).
+ * Spelled out rather than `Pick<Storage, …>`: the published .d.ts must not need the DOM lib
+ * in a Node-only project.
+ */
+export type WebStorageLike = {
+  getItem(key: string): string | null
+  setItem(key: string, value: string): void
+  removeItem(key: string): void
+}
 
 /**
  * Keeps the tokens as JSON under `key`, so they survive a reload. A value that is not

@@ -20,6 +20,13 @@ export function SessionProvider({
   session,
   children,
 }: SessionProviderProps): ReactElement {
+  // Fail here, naming the prop, rather than later in whichever hook first reads it. The
+  // message names the kind of value, never its content (it could be a token).
+  if (typeof session?.subscribe != 'function') {
+    throw new TokenflightError(
+      `<SessionProvider session> got ${session === null ? 'null' : typeof session}, not a session: pass what createSession() returns, created once outside your components`,
+    )
+  }
   // `.Provider` rather than `<SessionContext value>`: React 18 is a supported peer.
   return (
     <SessionContext.Provider value={session}>

@@ -1,8 +1,13 @@
+import { SessionExpiredError } from '@tokenflight/core'
 import { useMemo, useRef, useState } from 'react'
 import { useSessionInstance } from './SessionProvider'
 
 export type UseLoginResult = {
-  /** Resolves true when signed in, false when the login failed (see `error`); never rejects. */
+  /**
+   * Resolves true when signed in, false otherwise; never rejects. False with an `error`: the
+   * login failed. False without one: another login or a logout won meanwhile (the session
+   * rejects a superseded login with SessionExpiredError); that is not this form's failure.
+   */
   login: (credentials: unknown) => Promise<boolean>
   isPending: boolean
   /** Why the last login failed (e.g. an OAuth2HttpError for wrong credentials), or null. */
@@ -33,8 +38,10 @@ export function useLogin(): UseLoginResult {
           settle(idle)
           return true
         } catch (error) {
+          // Superseded: the session follows whatever won, and this form has nothing to show.
+          if (error instanceof SessionExpiredError) settle(idle)
           // session.login rejects with Error subclasses (TokenflightError, fetch/axios errors).
-          settle({ isPending: false, error: error as Error })
+          else settle({ isPending: false, error: error as Error })
           return false
         }
       },

@@ -175,6 +175,45 @@ describe('useAuth', () => {
       quiet.mockRestore()
     }
   })
+
+  it('<SessionProvider> with no session fails at once, naming the prop and the fix', () => {
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const swallow = (event: ErrorEvent) => event.preventDefault()
+    window.addEventListener('error', swallow)
+    const { session } = createHarness()
+    const cases: Array<[unknown, RegExp]> = [
+      [undefined, /got undefined,/],
+      [null, /got null,/],
+      [Promise.resolve(session), /got object,/],
+      [() => session, /got function,/],
+      [{ accessToken: 'secret-token' }, /got object,/],
+      ['secret-token', /got string,/],
+    ]
+    try {
+      for (const [value, kind] of cases) {
+        let thrown: unknown
+        try {
+          // No hook below it: the provider itself must refuse the value.
+          render(
+            <SessionProvider session={value as never}>child</SessionProvider>,
+          )
+        } catch (error) {
+          thrown = error
+        }
+        expect(isTokenflightError(thrown)).toBe(true)
+        const message = (thrown as Error).message
+        expect(message).toMatch(/^<SessionProvider session> got /)
+        expect(message).toMatch(kind)
+        expect(message).toContain(
+          'not a session: pass what createSession() returns, created once outside your components',
+        )
+        expect(message).not.toContain('secret-token')
+      }
+    } finally {
+      window.removeEventListener('error', swallow)
+      quiet.mockRestore()
+    }
+  })
 })
 
 function isTerminal(error: unknown): boolean {

@@ -1,4 +1,4 @@
-import { act, fireEvent, render, screen } from '@testing-library/react'
+import { act, fireEvent, render, screen, within } from '@testing-library/react'
 import { useState } from 'react'
 import { describe, expect, it } from 'vitest'
 import {
@@ -112,6 +112,41 @@ describe('useLogin', () => {
 
     fireEvent.click(screen.getByText('reset'))
     expect(text('error')).toBe('none')
+  })
+
+  it('a login that another login superseded is not shown as an error', async () => {
+    const { auth, session } = createHarness()
+    const results: boolean[] = []
+    const settled = createGate()
+    // Two forms, e.g. a header sign-in and a page sign-in, each with its own useLogin.
+    render(
+      <SessionProvider session={session}>
+        <div data-testid="first">
+          <LoginForm
+            onResult={(ok) => {
+              results.push(ok)
+              settled.open()
+            }}
+            identities={[]}
+          />
+        </div>
+      </SessionProvider>,
+    )
+    const first = screen.getByTestId('first')
+    const held = holdNext('/token')
+    fireEvent.click(within(first).getByText('sign in'))
+    await act(() => held.reached)
+    // The second sign-in lands while the first one's answer is held.
+    await act(() => session.login(demoUser))
+    expect(text('status')).toBe('authenticated')
+    held.release()
+    await act(() => settled.promise)
+    // The session rejected the first (SessionExpiredError): false, but no error to show.
+    expect(results).toEqual([false])
+    expect(within(first).getByTestId('error').textContent).toBe('none')
+    expect(within(first).getByTestId('pending').textContent).toBe('false')
+    expect(text('status')).toBe('authenticated')
+    expect(auth.stats.logins).toBe(2)
   })
 
   it('ignores the answer of a login that reset() abandoned', async () => {
