@@ -56,8 +56,13 @@ export function createFetch(
           (retried) => send(replay, { ...init, headers: retried }),
           // For shouldRefresh: the request as it was sent (its URL, init and headers), no body.
           () => new Request(url, { ...init, body: null, headers }),
-          // A stream is read once: it cannot be sent again.
-          !(body as ReadableStream | null | undefined)?.getReader,
+          // A stream (or, in Node, an async iterable) is read once: it cannot be sent again.
+          !(
+            (body as ReadableStream | null | undefined)?.getReader ||
+            (body as Partial<AsyncIterable<unknown>> | null | undefined)?.[
+              Symbol.asyncIterator
+            ]
+          ),
         ))) ||
       response
     )

@@ -141,7 +141,7 @@ export function createAuth(session: Session, options: AuthOptions) {
       untilAborted(refreshing, signal),
     )
     if (!replayable)
-      throw new UnreplayableBodyError('A stream body cannot be sent twice')
+      throw new UnreplayableBodyError('A stream body is read once')
     return resend(sign(sent, authorization(tokens)))
   }
 

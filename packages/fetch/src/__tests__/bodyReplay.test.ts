@@ -186,6 +186,23 @@ describe('a body that cannot be sent again', () => {
     expect(again.status).toBe(200)
   })
 
+  it('treats an async iterable body (Node) as one-shot too', async () => {
+    const { get } = await signIn()
+    auth.expireAccessTokens()
+    async function* chunks() {
+      yield new TextEncoder().encode('iterated')
+    }
+
+    const error: unknown = await get('/upload', {
+      method: 'POST',
+      body: chunks(),
+      duplex: 'half',
+    } as unknown as RequestInit).catch((e: unknown) => e)
+
+    expect(error).toBeInstanceOf(UnreplayableBodyError)
+    expect(received.map((r) => r.body)).toEqual([bytes('iterated')])
+  })
+
   it('sends a stream once and fine when no retry is needed', async () => {
     const { get } = await signIn()
 

@@ -93,6 +93,9 @@ const me = (page: Page, token: string) =>
   call(page, '/me', { headers: { Authorization: `Bearer ${token}` } })
 
 const stats = (page: Page) => page.evaluate(() => window.tab.server.stats)
+// Each poll is a round trip through IndexedDB under a Web Lock in another tab: on a busy
+// 2-core machine that can take longer than expect.poll's default second.
+const settle = { timeout: 15_000 }
 
 describe(
   'startAuthWorker: one server state for every tab',
@@ -147,8 +150,8 @@ describe(
       expect((await me(two, second.access_token)).status).toBe(401)
       const expected = { logins: 1, refreshes: 1, reuseDetections: 1 }
       // Each tab's `server.stats` follows the other's requests.
-      await expect.poll(() => stats(one)).toMatchObject(expected)
-      await expect.poll(() => stats(two)).toMatchObject(expected)
+      await expect.poll(() => stats(one), settle).toMatchObject(expected)
+      await expect.poll(() => stats(two), settle).toMatchObject(expected)
     })
 
     it('20 refreshes with one token from two tabs at once: exactly one succeeds', async () => {
@@ -193,7 +196,7 @@ describe(
       const tokens = await login(one)
       await one.evaluate(() => window.tab.injectGate('refresh'))
       const held = refresh(two, tokens.refresh_token)
-      await expect.poll(() => stats(two).then((s) => s.faults)).toBe(1)
+      await expect.poll(() => stats(two).then((s) => s.faults), settle).toBe(1)
       expect((await stats(two)).refreshes).toBe(0)
       await one.evaluate(() => window.tab.openGate())
       expect((await held).status).toBe(200)
@@ -210,7 +213,7 @@ describe(
           () => 'network error',
         ),
       )
-      await expect.poll(() => stats(two).then((s) => s.faults)).toBe(1)
+      await expect.poll(() => stats(two).then((s) => s.faults), settle).toBe(1)
       await one.evaluate(() => window.tab.server.reset())
       expect(await held).toBe('network error')
     })
