@@ -5,6 +5,7 @@ import type {
   InternalAxiosRequestConfig,
 } from 'axios'
 import {
+  TokenflightError,
   createOriginFilter,
   originOf,
   pageHref,
@@ -64,11 +65,19 @@ function untilCanceled<T>(
  * Sends the session's access token with every request to an allowed origin, and on 401
  * refreshes once for the whole burst and retries each request once. Returns `detach`.
  */
+// Instances with a session attached: a second session on one instance would fight the first
+// over every 401. One session on several instances is fine.
+const attached = new WeakSet<object>()
+
 export function attachSession(
   instance: AxiosInstance,
   session: Session,
   options: AttachSessionOptions = {},
 ): () => void {
+  if (attached.has(instance))
+    throw new TokenflightError(
+      'attachSession: this instance has a session; call its detach function first',
+    )
   const {
     statusCodes = [401],
     shouldRefresh = () => true,
@@ -78,7 +87,8 @@ export function attachSession(
   const allows = createOriginFilter(
     options.allowedOrigins,
     [instance.defaults.baseURL, pageHref()],
-    'attachSession needs an absolute baseURL or valid allowedOrigins',
+    'attachSession',
+    session,
   )
   // The snapshot a request's token was read from, for requests that may refresh on 401.
   // A hidden property of axios' per-request copy of the config (request() merges a new one
@@ -168,7 +178,9 @@ export function attachSession(
     },
   )
 
+  attached.add(instance)
   return () => {
+    attached.delete(instance)
     interceptors.request.eject(requestId)
     interceptors.response.eject(responseId)
   }

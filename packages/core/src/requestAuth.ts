@@ -23,19 +23,35 @@ export function originOf(url: string): string | undefined {
  * request's WHATWG origin: the origins of `allowedOrigins` strings (a path is ignored) and
  * RegExps tested against the origin string; when `allowedOrigins` is not given, the origins of
  * `defaults` (say a baseURL, and `pageHref()` in a browser for relative URLs). No origin never
- * passes. Throws a TokenflightError with `message` when an `allowedOrigins` string is no URL,
- * or when there is no default at all (outside a browser): better now than no token later.
+ * passes. Throws a TokenflightError, naming `binding`, the bad value and the fix, when the
+ * session is not one, when an `allowedOrigins` string is no absolute URL, or when there is no
+ * default at all (outside a browser): better now than no token later.
  */
 export function createOriginFilter(
   allowedOrigins: Array<string | RegExp> | undefined,
   defaults: Array<string | undefined>,
-  message: string,
+  binding: string,
+  session?: Session,
 ): (origin: string | undefined) => boolean {
+  const fail = (problem: string) => {
+    throw new TokenflightError(`${binding}: ${problem}`)
+  }
+  if (typeof session?.getSnapshot != 'function')
+    fail(`session is ${typeof session}, not createSession()'s`)
   const allowed = (allowedOrigins ?? defaults).flatMap((entry) =>
-    typeof entry === 'string' ? (originOf(entry) ?? []) : (entry ?? []),
+    typeof entry == 'string'
+      ? (originOf(entry) ??
+        (allowedOrigins
+          ? fail(`allowedOrigins "${entry}" is no absolute URL (https://host)`)
+          : []))
+      : (entry ?? []),
   )
-  if (allowed.length < (allowedOrigins?.length ?? 1))
-    throw new TokenflightError(message)
+  if (!allowed.length && !allowedOrigins)
+    fail(
+      defaults[0]
+        ? `baseURL "${defaults[0]}" is relative, with no page to resolve it: make it absolute or pass allowedOrigins`
+        : 'no baseURL, no allowedOrigins, no page origin: pass allowedOrigins',
+    )
   return (origin) =>
     !!origin &&
     allowed.some((m) =>

@@ -73,7 +73,8 @@ export function createAuth(session: Session, options: AuthOptions) {
     options.allowedOrigins,
     [pageHref()],
     // No page outside a browser, so no default: the binding would send no token at all.
-    'allowedOrigins is needed outside a browser',
+    '@tokenflight/fetch',
+    session,
   )
   // The header values this binding sent, each with the last snapshot it was read from.
   const issued = new Map<string | null, SessionSnapshot>()

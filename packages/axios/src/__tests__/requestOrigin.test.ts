@@ -235,6 +235,53 @@ describe('attachSession: where tokens may go', () => {
     },
   )
 
+  it.skipIf(isBrowser)(
+    'each setup mistake gets its own message, naming the value and the fix',
+    () => {
+      expect(() => attachSession(axios.create(), session)).toThrow(
+        /^attachSession: no baseURL, no allowedOrigins, no page origin: pass allowedOrigins$/,
+      )
+      expect(() =>
+        attachSession(axios.create({ baseURL: '/api' }), session),
+      ).toThrow(
+        /^attachSession: baseURL "\/api" is relative.*make it absolute or pass allowedOrigins$/,
+      )
+      expect(() =>
+        attachSession(axios.create(), session, {
+          allowedOrigins: ['api.example.com'],
+        }),
+      ).toThrow(
+        /^attachSession: allowedOrigins "api.example.com" is no absolute URL \(https:\/\/host\)$/,
+      )
+      expect(() =>
+        attachSession(
+          axios.create({ baseURL: 'https://api.example.com' }),
+          undefined as unknown as typeof session,
+        ),
+      ).toThrow(
+        /^attachSession: session is undefined, not createSession\(\)'s$/,
+      )
+    },
+  )
+
+  it('refuses a second session on one instance until the first is detached; one session serves several instances', () => {
+    const api = axios.create({ baseURL: 'https://api.example.com' })
+    const detach = attachSession(api, session)
+    expect(() => attachSession(api, session)).toThrow(
+      /has a session; call its detach function first/,
+    )
+    detach()
+    attachSession(api, session)()
+    const other = axios.create({ baseURL: 'https://other.example.com' })
+    const detachOther = attachSession(other, session)
+    const third = attachSession(
+      axios.create({ baseURL: 'https://api.example.com' }),
+      session,
+    )
+    detachOther()
+    third()
+  })
+
   it.runIf(isBrowser)(
     'in a browser, allows the page origin for relative URLs by default',
     async () => {

@@ -171,7 +171,7 @@ describe('event-loop stall', () => {
       res.setHeader('content-type', 'application/json')
       res.end(JSON.stringify({ access_token: 'access-2', expires_in: 60 }))
       // The answer is in the client's socket; then the loop stalls past the deadline.
-      setImmediate(() => busy(300))
+      setImmediate(() => busy(1_500))
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     try {
@@ -179,7 +179,7 @@ describe('event-loop stall', () => {
       const session = createSession({
         ...oauth2Client({ baseUrl: `http://127.0.0.1:${port}` }),
         storage: recordingStorage(old).storage,
-        refreshTimeoutMs: 150,
+        refreshTimeoutMs: 1_000,
         retry: { attempts: 0, baseDelayMs: 1 },
       })
       await expect(session.refresh()).resolves.toMatchObject({

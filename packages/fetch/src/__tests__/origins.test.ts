@@ -75,8 +75,22 @@ describe('createFetch: where tokens may go', () => {
       ])
         expect(create).toThrow(TokenflightError)
       expect(() => createFetch(session)).toThrow(/allowedOrigins/)
+      expect(() =>
+        createFetch(session, { allowedOrigins: ['api.example.com'] }),
+      ).toThrow(/"api.example.com" is no absolute URL/)
     },
   )
+
+  it('a session that is none fails at creation, for every binding', () => {
+    const none = undefined as unknown as typeof session
+    const allowedOrigins = ['https://api.example.com']
+    for (const create of [
+      () => createFetch(none, { allowedOrigins }),
+      () => kyAuth(none, { allowedOrigins }),
+      () => openapiFetchAuth(none, { allowedOrigins }),
+    ])
+      expect(create).toThrow(/session is undefined, not createSession\(\)'s/)
+  })
 
   it.runIf(isBrowser)(
     'in a browser, allows the page origin (and relative URLs) by default',
