@@ -42,27 +42,51 @@ export function createFetch(
     if (!value) return send(input, init)
     const { body, skipAuthRefresh } = init
     const headers = auth.sign(init.headers ?? request?.headers, value)
-    // A Request's body is read by the first send: a clone keeps one for the retry. Any other
-    // body but a stream is sent again as it is (fetch reads a string, Blob, FormData,
-    // URLSearchParams or buffer anew each time).
-    const replay = request?.body && body == null ? request.clone() : input
-    const response = await send(input, { ...init, headers })
+    // A Request's body is read by the first send: a clone keeps one for every later send (a
+    // redirect that keeps the body, the retry). Any other body but a stream is sent again as
+    // it is (fetch reads a string, Blob, FormData, URLSearchParams or buffer anew each time).
+    const copy = request?.body && body == null ? request.clone() : undefined
+    // A stream (or, in Node, an async iterable) is read once: it cannot be sent again.
+    const replayable = !(
+      (body as ReadableStream | null | undefined)?.getReader ||
+      (body as Partial<AsyncIterable<unknown>> | null | undefined)?.[
+        Symbol.asyncIterator
+      ]
+    )
+    // Redirects followed here, the token only to allowed origins (see follows()).
+    const follow = auth.follows(init.redirect ?? request?.redirect)
+    const go = async (first: RequestInfo | URL, signed: Headers) =>
+      auth.answer(
+        await send(first, {
+          ...init,
+          headers: signed,
+          ...(follow && { redirect: 'manual' }),
+        }),
+        url,
+        {
+          ...init,
+          method: init.method ?? request?.method ?? 'GET',
+          signal: signal ?? null,
+          headers: signed,
+        },
+        () => {
+          if (!replayable) throw new TypeError('A stream body is read once')
+          return copy ? copy.clone().arrayBuffer() : (body ?? null)
+        },
+        send,
+        follow,
+      )
+    const response = await go(input, headers)
     return (
       (!skipAuthRefresh &&
         (await auth.retry(
           headers,
           response,
           signal,
-          (retried) => send(replay, { ...init, headers: retried }),
+          (retried) => go(copy?.clone() ?? input, retried),
           // For shouldRefresh: the request as it was sent (its URL, init and headers), no body.
           () => new Request(url, { ...init, body: null, headers }),
-          // A stream (or, in Node, an async iterable) is read once: it cannot be sent again.
-          !(
-            (body as ReadableStream | null | undefined)?.getReader ||
-            (body as Partial<AsyncIterable<unknown>> | null | undefined)?.[
-              Symbol.asyncIterator
-            ]
-          ),
+          replayable,
         ))) ||
       response
     )

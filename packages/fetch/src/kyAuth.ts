@@ -9,13 +9,14 @@ import type { AuthOptions } from './shared'
  */
 export type KyHookOptions = {
   context?: { skipAuth?: unknown; skipAuthRefresh?: unknown }
+  redirect?: RequestRedirect
   // ky puts its fetch (yours, or globalThis.fetch) in the options it hands to hooks.
   fetch?: (request: Request) => Promise<Response>
 }
 
 export type KyAuthHooks = {
   beforeRequest: Array<
-    (request: Request, options: KyHookOptions) => Promise<void>
+    (request: Request, options: KyHookOptions) => Promise<Request | undefined>
   >
   afterResponse: Array<
     (
@@ -38,18 +39,30 @@ export function kyAuth(
   const auth = createAuth(session, options)
   return {
     beforeRequest: [
-      async (request, { context }) => {
-        if (!context?.skipAuth) await auth.authorizeRequest(request)
-      },
+      // With a custom headerName, which fetch keeps on a redirect to another origin: the
+      // request that goes out, with redirect 'manual', its redirects followed by afterResponse.
+      // ky runs no beforeRequest hook after one that returns a request: this one goes last.
+      async (request, { context }) =>
+        !context?.skipAuth &&
+        (await auth.authorizeRequest(request)) &&
+        auth.follows(request.redirect, true)
+          ? new Request(request, { redirect: 'manual' })
+          : undefined,
     ],
     afterResponse: [
       // ky hands this hook a copy of the request it sent, body unread: the retry sends it,
       // here rather than through ky.retry(), so that it depends on no retry limit of ky's
       // and its answer is final (no second refresh for it).
-      (request, { context, fetch: send = fetch }, response) =>
-        context?.skipAuthRefresh
-          ? undefined
-          : auth.retryRequest(request, response, send),
+      (request, { context, fetch: send = fetch, redirect }, response) =>
+        auth.retryRequest(
+          request,
+          response,
+          send,
+          // Sent with 'manual' by beforeRequest, not by the caller.
+          request.redirect === 'manual' && auth.follows(redirect, true),
+          request,
+          !context?.skipAuthRefresh,
+        ),
     ],
     beforeRetry: [
       ({ error }) => {

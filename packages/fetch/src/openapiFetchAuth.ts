@@ -10,7 +10,7 @@ type MiddlewareParams = {
 
 /** An openapi-fetch Middleware (a structural type: no import of openapi-fetch). */
 export type OpenapiFetchAuthMiddleware = {
-  onRequest(params: MiddlewareParams): Promise<undefined>
+  onRequest(params: MiddlewareParams): Promise<Request | undefined>
   onResponse(
     params: MiddlewareParams & { response: Response },
   ): Promise<Response | undefined>
@@ -28,13 +28,26 @@ export function openapiFetchAuth(
   const auth = createAuth(session, options)
   // The fetch reads the body of the request it sends: a copy taken before is the retry's.
   const copies = new WeakMap<Request, Request>()
+  // Requests that carry the token and go out with redirect 'manual' in place of 'follow': their
+  // redirects are followed by onResponse (see the README).
+  const manual = new WeakSet<Request>()
   return {
     async onRequest({ request }) {
-      if ((await auth.authorizeRequest(request)) && request.body)
-        copies.set(request, request.clone())
-      return undefined
+      if (!(await auth.authorizeRequest(request))) return
+      const sent = auth.follows(request.redirect)
+        ? new Request(request, { redirect: 'manual' })
+        : request
+      if (sent !== request) manual.add(sent)
+      if (sent.body) copies.set(sent, sent.clone())
+      return sent === request ? undefined : sent
     },
     onResponse: ({ request, response, options: client }) =>
-      auth.retryRequest(request, response, client.fetch, copies.get(request)),
+      auth.retryRequest(
+        request,
+        response,
+        client.fetch,
+        manual.has(request),
+        copies.get(request),
+      ),
   }
 }

@@ -35,6 +35,30 @@ export class UnreplayableBodyError extends TokenflightError {
   override name = 'UnreplayableBodyError'
 }
 
+/**
+ * In a browser, the server answered a redirect to a request that carried the token in a
+ * custom header: the browser would follow it with that header to wherever it points (it
+ * drops only `Authorization` on the way to another origin), and it shows no `Location` to
+ * check first. So the request went out with `redirect: 'manual'` and the redirect is not
+ * followed: send it to its final URL, or carry the token in `Authorization`.
+ */
+export class UnsafeRedirectError extends TokenflightError {
+  override name = 'UnsafeRedirectError'
+}
+
+// Fetch standard, HTTP-redirect fetch: the statuses it follows, and what a hop to another
+// origin, or one that drops the body, removes.
+const REDIRECTS = [301, 302, 303, 307, 308]
+const CROSS_ORIGIN = ['authorization', 'proxy-authorization', 'cookie']
+const BODY_HEADERS = [
+  'content-encoding',
+  'content-language',
+  'content-location',
+  'content-type',
+]
+const networkError = (reason: string) =>
+  new TypeError('fetch failed', { cause: new TypeError(reason) })
+
 /** The header value for `tokens`. */
 export const authorization = (tokens: TokenSet) =>
   `${tokens.tokenType ?? 'Bearer'} ${tokens.accessToken}`
@@ -78,6 +102,86 @@ export function createAuth(session: Session, options: AuthOptions) {
   )
   // The header values this binding sent, each with the last snapshot it was read from.
   const issued = new Map<string | null, SessionSnapshot>()
+  // Answers that came from where the token did not go: their 401 is not about it.
+  const bare = new WeakSet<Response>()
+
+  /**
+   * Whether a request that carries the token, asked to `redirect` so, goes out with
+   * 'manual' instead and answer() follows its redirects: whenever the caller left 'follow',
+   * except for `Authorization` where `standard` (default: in a browser) says the fetch's own
+   * follow is enough: it drops that header on the way to another origin (Fetch standard),
+   * and in a browser a manual redirect is opaque, its Location unreadable.
+   */
+  const follows = (redirect: string | undefined, standard = !!pageHref()) =>
+    (redirect ?? 'follow') === 'follow' &&
+    (!standard || !/^authorization$/i.test(headerName))
+
+  /**
+   * The answer to a request to `url` that carried the token in `init.headers`. `follow`:
+   * it went out with redirect 'manual' in place of 'follow' (see follows()), and its
+   * redirects are followed here as fetch follows them, but with the token on each hop to an
+   * allowed origin and on no other. `body` gives the body again for a hop that keeps it.
+   */
+  const answer = async (
+    response: Response,
+    url: string,
+    init: RequestInit & { headers: Headers },
+    body: () => BodyInit | null | Promise<BodyInit | null>,
+    send: (url: string, init: RequestInit) => Promise<Response>,
+    follow: boolean,
+  ): Promise<Response> => {
+    const start = originOf(url)
+    const value = init.headers.get(headerName)
+    const headers = new Headers(init.headers)
+    let method = (init.method ?? 'GET').toUpperCase()
+    let hops = 0
+    let location: string | null
+    while (
+      follow &&
+      REDIRECTS.includes(response.status) &&
+      (location = response.headers.get('location')) !== null
+    ) {
+      void response.body?.cancel()
+      if (++hops > 20) throw networkError('redirect count exceeded')
+      const next = new URL(location, response.url || url)
+      if (!/^https?:$/.test(next.protocol))
+        throw networkError('redirect to a URL that is not HTTP(S)')
+      let data: BodyInit | null = null
+      if (
+        response.status === 303
+          ? !/^(GET|HEAD)$/.test(method)
+          : response.status < 303 && method === 'POST'
+      ) {
+        method = 'GET'
+        BODY_HEADERS.forEach((name) => headers.delete(name))
+      } else data = await body()
+      const origin = originOf(next.href)
+      if (origin !== originOf(url))
+        CROSS_ORIGIN.forEach((name) => headers.delete(name))
+      if (value && allows(origin)) headers.set(headerName, value)
+      else headers.delete(headerName)
+      url = next.href
+      response = await send(url, {
+        ...init,
+        method,
+        headers,
+        body: data,
+        redirect: 'manual',
+      })
+    }
+    if (response.type === 'opaqueredirect' && follow)
+      throw new UnsafeRedirectError(
+        `A redirect was not followed: in a browser, ${headerName} would go wherever it points`,
+      )
+    if (hops) Object.defineProperty(response, 'redirected', { value: true })
+    // A hop, or the browser's own follow, took the request to where the token did not go.
+    if (
+      !allows(originOf(response.url || url)) ||
+      (response.redirected && !hops && originOf(response.url) !== start)
+    )
+      bare.add(response)
+    return response
+  }
 
   // The header value of the session's tokens now, recorded with its snapshot.
   const current = () => {
@@ -131,6 +235,7 @@ export function createAuth(session: Session, options: AuthOptions) {
     const before = issued.get(sent.get(headerName))
     if (
       !before ||
+      bare.has(response) ||
       !statusCodes.includes(response.status) ||
       (shouldRefresh && !shouldRefresh(response, request()))
     )
@@ -150,6 +255,8 @@ export function createAuth(session: Session, options: AuthOptions) {
     authorize,
     retry,
     sign,
+    follows,
+    answer,
 
     /** authorize() for a hook before the send: the token goes on `request` itself. */
     async authorizeRequest(request: Request) {
@@ -158,21 +265,42 @@ export function createAuth(session: Session, options: AuthOptions) {
       return value
     },
 
-    /** retry() for a hook after the send; `copy`: the request with its body unread. */
-    retryRequest: (
+    /**
+     * For a hook after the send of `request` (`copy`: the same, its body unread): its
+     * redirects followed when `follow` (see follows()), then retry() unless `refresh` is
+     * false, the retry's redirects followed too. Undefined: the response stands.
+     */
+    async retryRequest(
       request: Request,
       response: Response,
       send: (request: Request) => Promise<Response>,
+      follow: boolean,
       copy = request,
-    ) =>
-      retry(
-        request.headers,
-        response,
-        request.signal,
-        (headers) => send(new Request(copy, { headers })),
-        () => request,
-        // The body went with the first send and no copy was kept (a hook replaced the request).
-        !copy.bodyUsed,
-      ),
+      refresh = true,
+    ) {
+      const go = async (sent: Request, got?: Response) =>
+        answer(
+          got ?? (await send(sent)),
+          sent.url,
+          { method: sent.method, headers: sent.headers, signal: sent.signal },
+          async () => copy.body && copy.clone().arrayBuffer(),
+          (url, init) => send(new Request(url, init)),
+          follow,
+        )
+      const final = await go(request, response)
+      return (
+        (refresh &&
+          (await retry(
+            request.headers,
+            final,
+            request.signal,
+            (headers) => go(new Request(copy.clone(), { headers })),
+            () => request,
+            // The body went with the first send and no copy was kept (a hook replaced the request).
+            !copy.bodyUsed,
+          ))) ||
+        (final === response ? undefined : final)
+      )
+    },
   }
 }
