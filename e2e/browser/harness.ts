@@ -4,6 +4,7 @@
 // that is not a secure context, for the fallback without locks.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,10 +22,13 @@ export type { Fired, TabEvent, TabOptions }
 export const insecureHost = 'insecure.test'
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
-/** The test app, built once per file from `src` (the `@tokenflight/source` condition). */
-export async function bundleTab(): Promise<string> {
+/**
+ * The test app, built once per file from `src` (the `@tokenflight/source` condition); `entry`:
+ * another page script of `page/`.
+ */
+export async function bundleTab(entry = 'page/tab.ts'): Promise<string> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL('page/tab.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -36,22 +40,49 @@ export async function bundleTab(): Promise<string> {
   return result.outputFiles[0]!.text
 }
 
-/** Serves the test app on 127.0.0.1 (port 0): `/` is an empty page that loads `/tab.js`. */
+/** A request as a test server saw it: the token headers among the rest. */
+export type Received = {
+  method: string
+  path: string
+  origin: string | undefined
+  headers: IncomingHttpHeaders
+}
+
+/**
+ * Serves the test app on 127.0.0.1 (port 0): `/` is an empty page that loads `/tab.js`;
+ * `/based?href=<url>` the same page with `<base href="<url>">` in its head; `/echo…` answers
+ * 200. `seen` has every request but the script's.
+ */
 export async function servePage(script: string) {
+  const seen: Received[] = []
+  let origin = ''
   const http = createServer((req, res) => {
-    if (req.url === '/tab.js') {
+    const url = new URL(req.url ?? '/', origin)
+    if (url.pathname === '/tab.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript' })
-      res.end(script)
-    } else {
-      res.writeHead(200, { 'Content-Type': 'text/html' })
-      res.end('<!doctype html><script type="module" src="/tab.js"></script>')
+      return res.end(script)
     }
+    seen.push(received(req))
+    if (url.pathname.startsWith('/echo')) {
+      res.writeHead(200, { 'Content-Type': 'application/json' })
+      return res.end('{}')
+    }
+    const href = url.pathname === '/based' && url.searchParams.get('href')
+    res.writeHead(200, { 'Content-Type': 'text/html' })
+    res.end(
+      '<!doctype html>' +
+        (href ? `<base href="${encodeURI(href)}">` : '') +
+        // Absolute: a <base href> must not move the app's own script.
+        `<script type="module" src="${origin}/tab.js"></script>`,
+    )
   })
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
   const { port } = http.address() as AddressInfo
+  origin = `http://127.0.0.1:${port}`
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `${origin}/`,
     insecureUrl: `http://${insecureHost}:${port}/`,
+    seen,
     close: () =>
       new Promise<void>((resolve) => {
         http.close(() => resolve())
@@ -59,6 +90,63 @@ export async function servePage(script: string) {
       }),
   }
 }
+
+const received = (req: IncomingMessage): Received => ({
+  method: req.method ?? '',
+  path: req.url ?? '/',
+  origin: req.headers.origin,
+  headers: req.headers,
+})
+
+/**
+ * Another origin (127.0.0.1, port 0) that records every request, preflights included, and
+ * lets any page read its answers (CORS: the requesting origin, `null` too, and every header it
+ * asks for): whatever a browser would send it, it gets. `/redirect/<status>?to=<url>`
+ * answers that redirect; anything else 200.
+ */
+export async function startRecorder() {
+  const seen: Received[] = []
+  const http = createServer((req, res) => {
+    seen.push(received(req))
+    const cors = {
+      'Access-Control-Allow-Origin': req.headers.origin ?? '*',
+      'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE',
+      'Access-Control-Allow-Headers':
+        req.headers['access-control-request-headers'] ?? '',
+      // No preflight cache: each test sees its own.
+      'Access-Control-Max-Age': '0',
+      Vary: 'Origin',
+    }
+    if (req.method === 'OPTIONS') return res.writeHead(204, cors).end()
+    const url = new URL(req.url ?? '/', 'http://recorder')
+    const status = /^\/redirect\/(\d+)$/.exec(url.pathname)?.[1]
+    // The body is read before the answer, so that a redirected POST can be sent again.
+    req.resume().on('end', () => {
+      if (status)
+        return res
+          .writeHead(Number(status), {
+            ...cors,
+            Location: url.searchParams.get('to') ?? '/',
+          })
+          .end()
+      res.writeHead(200, { ...cors, 'Content-Type': 'application/json' })
+      res.end('{}')
+    })
+  })
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+  const { port } = http.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve())
+        http.closeAllConnections()
+      }),
+  }
+}
+
+export type Recorder = Awaited<ReturnType<typeof startRecorder>>
 
 /** A fresh Chromium profile (temp dir): every page opened in it is a tab sharing storage, locks and channels. */
 export async function launchProfile() {

@@ -162,6 +162,19 @@ export class OAuth2HttpError extends TokenflightError {
   }
 }
 
+/**
+ * In a browser, the server answered a redirect to a request that carried the token in a custom
+ * header (`headerName`): browsers follow a redirect with such a header to whatever origin it
+ * points at (they drop only `Authorization` on the way to another origin), and show the page no
+ * `Location` to check first. So the request went out with `redirect: 'manual'`, and the
+ * redirect is not followed: send the request to its final URL, or carry the token in
+ * `Authorization`.
+ */
+export class UnsafeRedirectError extends TokenflightError {
+  static override readonly kind: string = 'UnsafeRedirectError'
+  override name = 'UnsafeRedirectError'
+}
+
 export function isTokenflightError(error: unknown): error is TokenflightError {
   return (
     typeof error === 'object' &&

@@ -27,6 +27,7 @@ export {
   StorageConflictError,
   StorageError,
   TokenflightError,
+  UnsafeRedirectError,
   isTokenflightError,
 } from './errors'
 export type * from './types'

@@ -9,4 +9,6 @@ export type { KyAuthHooks, KyHookOptions } from './kyAuth'
 export { openapiFetchAuth } from './openapiFetchAuth'
 export type { OpenapiFetchAuthMiddleware } from './openapiFetchAuth'
 export { UnreplayableBodyError } from './shared'
+// From @tokenflight/core, where @tokenflight/axios finds it too.
+export { UnsafeRedirectError } from '@tokenflight/core'
 export type { AuthOptions } from './shared'

@@ -1,5 +1,6 @@
 import {
   TokenflightError,
+  UnsafeRedirectError,
   createOriginFilter,
   originOf,
   pageHref,
@@ -33,17 +34,6 @@ export type AuthOptions = {
  */
 export class UnreplayableBodyError extends TokenflightError {
   override name = 'UnreplayableBodyError'
-}
-
-/**
- * In a browser, the server answered a redirect to a request that carried the token in a
- * custom header: the browser would follow it with that header to wherever it points (it
- * drops only `Authorization` on the way to another origin), and it shows no `Location` to
- * check first. So the request went out with `redirect: 'manual'` and the redirect is not
- * followed: send it to its final URL, or carry the token in `Authorization`.
- */
-export class UnsafeRedirectError extends TokenflightError {
-  override name = 'UnsafeRedirectError'
 }
 
 // Fetch standard, HTTP-redirect fetch: the statuses it follows, and what a hop to another
