@@ -71,9 +71,10 @@ export async function servePage(script: string) {
     res.writeHead(200, { 'Content-Type': 'text/html' })
     res.end(
       '<!doctype html>' +
-        (href ? `<base href="${encodeURI(href)}">` : '') +
-        // Absolute: a <base href> must not move the app's own script.
-        `<script type="module" src="${origin}/tab.js"></script>`,
+        (href
+          ? // Absolute: the <base href> must not move the app's own script.
+            `<base href="${encodeURI(href)}"><script type="module" src="${origin}/tab.js"></script>`
+          : '<script type="module" src="/tab.js"></script>'),
     )
   })
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
