@@ -148,22 +148,14 @@ export function attachSession(
         )
           return getAdapter(adapter)(last)
         last.fetchOptions = { ...last.fetchOptions, redirect: 'manual' }
-        const refuse = (response: AxiosResponse | undefined) => {
-          if (response?.status === 0)
-            throw new UnsafeRedirectError(
-              `A redirect was not followed: in a browser, ${headerName} would go wherever it points`,
-            )
+        const refuse = <T extends AxiosResponse | undefined>(response: T) => {
+          if (response?.status === 0) throw new UnsafeRedirectError(headerName)
+          return response
         }
-        return getAdapter('fetch')(last).then(
-          (response) => {
-            refuse(response)
-            return response
-          },
-          (error: AxiosError) => {
-            refuse(error.response)
-            throw error
-          },
-        )
+        return getAdapter('fetch')(last).then(refuse, (error: AxiosError) => {
+          refuse(error.response)
+          throw error
+        })
       }
       Object.defineProperty(config, sent, {
         value: config.skipAuthRefresh ? undefined : snapshot,

@@ -173,6 +173,14 @@ export class OAuth2HttpError extends TokenflightError {
 export class UnsafeRedirectError extends TokenflightError {
   static override readonly kind: string = 'UnsafeRedirectError'
   override name = 'UnsafeRedirectError'
+
+  /** `headerName`: the header that carried the token (a name, never a value). */
+  constructor(headerName: string, options?: ErrorOptions) {
+    super(
+      `A redirect was not followed: in a browser, ${headerName} would go wherever it points`,
+      options,
+    )
+  }
 }
 
 export function isTokenflightError(error: unknown): error is TokenflightError {
