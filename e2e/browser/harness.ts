@@ -103,7 +103,7 @@ const received = (req: IncomingMessage): Received => ({
  * Another origin (127.0.0.1, port 0) that records every request, preflights included, and
  * lets any page read its answers (CORS: the requesting origin, `null` too, and every header it
  * asks for): whatever a browser would send it, it gets. `/redirect/<status>?to=<url>`
- * answers that redirect; anything else 200.
+ * answers that redirect, `/401` a 401, anything else 200.
  */
 export async function startRecorder() {
   const seen: Received[] = []
@@ -130,7 +130,10 @@ export async function startRecorder() {
             Location: url.searchParams.get('to') ?? '/',
           })
           .end()
-      res.writeHead(200, { ...cors, 'Content-Type': 'application/json' })
+      res.writeHead(url.pathname === '/401' ? 401 : 200, {
+        ...cors,
+        'Content-Type': 'application/json',
+      })
       res.end('{}')
     })
   })

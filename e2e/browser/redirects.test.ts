@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   bundleTab,
+  count,
   launchProfile,
   servePage,
   startApi,
@@ -210,5 +211,19 @@ describe('redirects to another origin, in Chromium', () => {
     expect(outcome).toMatchObject({ status: 200, redirected: true })
     expect(other.seen).toMatchObject([{ path: '/landing' }])
     expect(carrying(other.seen, token)).toEqual([])
+  })
+
+  it('Authorization: a 401 from the other origin it was dropped for is an answer, no refresh', async () => {
+    reset()
+
+    const outcome = await send(tab, {
+      client: 'fetch',
+      url: redirect(302, `${other.url}/401`),
+      allowedOrigins: [allowed.url, other.url],
+    })
+
+    expect(outcome).toMatchObject({ status: 401, redirected: true })
+    expect(other.seen).toMatchObject([{ path: '/401' }])
+    expect(count(api.seen, '/refresh')).toBe(0)
   })
 })
