@@ -297,8 +297,12 @@ export function createSession(options: SessionOptions): Session {
     if (late) f.controller?.abort()
     if ('stored' in outcome) return adopt(outcome.stored)
     const { next } = outcome
+    // Load-bearing: commit() settles any flight it finds as superseded (with the new tokens,
+    // or sessionEnded() on a sign-out). This one is not superseded: it ends here, with its
+    // own answer, after the 'refreshed' event.
     flight = undefined
-    void commit((issued = next), null, !shared, true)
+    issued = next
+    void commit(next, null, !shared, true)
     emit('refreshed', { generation, expiresAt: next.expiresAt })
     f.resolve(next)
   }
@@ -368,6 +372,8 @@ export function createSession(options: SessionOptions): Session {
             if (flight !== f) return
             // Another holder refreshed or signed in meanwhile: its tokens live on.
             if (stored) return adopt(stored)
+            // Load-bearing, as in settle(): without it commit() would reject the waiters
+            // with a bare sessionEnded() instead of this RefreshError.
             flight = undefined
             void commit(null, error, !shared, true)
             emit('expired', { error })
@@ -384,10 +390,13 @@ export function createSession(options: SessionOptions): Session {
   }
 
   const start = (current: TokenSet, proactive: boolean, wait = 0) => {
-    const f = { proactive } as Flight
-    f.promise = new Promise((resolve, reject) =>
-      Object.assign(f, { resolve, reject }),
-    )
+    let resolve!: Flight['resolve']
+    let reject!: Flight['reject']
+    const promise = new Promise<TokenSet>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    const f: Flight = { promise, resolve, reject, proactive }
     flight = f
     update({ status: 'refreshing' })
     void run(f, current, wait)
@@ -397,10 +406,11 @@ export function createSession(options: SessionOptions): Session {
   // A refresh asked for while the tokens the last one gave have not expired: they were
   // refused at once. Each one in a row waits twice as long (from 2 × baseDelayMs, at most
   // 30 s) instead of one refresh per request.
-  const backoff = (current: TokenSet) =>
-    (strikes =
-      current === issued && !(current.expiresAt! <= now()) ? strikes + 1 : 0) &&
-    Math.min(baseDelayMs * 2 ** strikes, 30_000)
+  const backoff = (current: TokenSet) => {
+    const refused = current === issued && !(current.expiresAt! <= now())
+    strikes = refused ? strikes + 1 : 0
+    return refused ? Math.min(baseDelayMs * 2 ** strikes, 30_000) : 0
+  }
 
   // The token must be refreshed before use: inside the leeway (0 turns this off, say for
   // an unreliable clock) but at most half its lifetime (a token that lives 5 s is not
@@ -488,10 +498,13 @@ export function createSession(options: SessionOptions): Session {
         // Transiently: a terminal failure or a logout has cleared `tokens` by now.
         if (
           f.proactive &&
+          current &&
           current === tokens &&
-          (current?.expiresAt ?? 0) > now()
-        )
-          return (keep = current)!.accessToken
+          (current.expiresAt ?? 0) > now()
+        ) {
+          keep = current
+          return current.accessToken
+        }
         throw e
       }
     },

@@ -1,4 +1,4 @@
-import type { TokenflightError } from './errors'
+import type { RefreshError, StorageError, TokenflightError } from './errors'
 
 export type TokenSet = {
   accessToken: string
@@ -114,13 +114,13 @@ export type SessionEvents = {
     signedIn: boolean
   }
   /** The refresh failed terminally; the tokens are gone and a new login is needed. Fires once per failure. */
-  expired: { error: TokenflightError }
+  expired: { error: RefreshError }
   /** logout() cleared the session. */
   loggedOut: { generation: number }
   /** A refresh() failed for good (after its retries), terminal or not. */
-  refreshFailed: { error: TokenflightError }
+  refreshFailed: { error: RefreshError }
   /** The TokenStorage threw; the session carries on from memory. */
-  storageError: { error: TokenflightError; operation: StorageOperation }
+  storageError: { error: StorageError; operation: StorageOperation }
   /** The `logout` option threw or timed out. logout() itself never rejects: the local session is gone anyway. */
   logoutFailed: { error: TokenflightError }
 }
