@@ -20,6 +20,8 @@ export type TabOptions = {
   watch?: boolean
   refreshTimeoutMs?: number
   refreshLeewayMs?: number
+  /** holdForLogin's timeoutMs; absent: off. */
+  holdForLoginMs?: number
 }
 
 export type TabEvent = {
@@ -61,6 +63,9 @@ const tab = {
       refreshTimeoutMs: options.refreshTimeoutMs ?? 10_000,
       refreshLeewayMs: options.refreshLeewayMs ?? 0,
       retry: { attempts: 2, baseDelayMs: 50 },
+      ...(options.holdForLoginMs && {
+        holdForLogin: { timeoutMs: options.holdForLoginMs },
+      }),
     })
     const s = session
     let last = s.getSnapshot()
@@ -107,6 +112,7 @@ const tab = {
   },
   status: () => current().getSnapshot().status,
   generation: () => current().getSnapshot().generation,
+  heldUntil: () => current().getSnapshot().heldUntil,
   accessToken: () => current().getSnapshot().tokens?.accessToken ?? null,
   expiresAt: () => current().getSnapshot().tokens?.expiresAt ?? null,
   events: () => events,

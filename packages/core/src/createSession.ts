@@ -1,4 +1,5 @@
 import {
+  RefreshError,
   RefreshTimeoutError,
   SessionExpiredError,
   StorageError,
@@ -6,7 +7,7 @@ import {
   isTokenflightError,
   sessionEnded,
 } from './errors'
-import { normalizeTokenResponse } from './normalizeTokenResponse'
+import { jwtClaims, normalizeTokenResponse } from './normalizeTokenResponse'
 import { sameTokens } from './sameTokens'
 import { toRefreshError } from './toRefreshError'
 import type {
@@ -32,6 +33,14 @@ type Flight = {
   controller?: AbortController
 }
 
+/** A flight whose refresh failed terminally, kept pending for a sign-in of `user` (holdForLogin). */
+type Hold = {
+  flight: Flight
+  user: unknown
+  error: RefreshError
+  timer: ReturnType<typeof setTimeout>
+}
+
 /*
  * States (snapshot.status) and what moves them:
  *
@@ -50,6 +59,11 @@ type Flight = {
  * one move it. A request is retried only under the identity it was sent with. A storage
  * cannot tell another holder's refresh from its login over a live sign-in (no logout
  * first): that one keeps the identity, unless this holder saw the sign-out in between.
+ *
+ * Hold (holdForLogin): a terminal failure keeps its flight pending (snapshot.heldUntil set)
+ * instead of rejecting it. The next commit ends the hold: tokens of the same user resolve
+ * it and keep the identity, so the held requests are retried; anything else (another
+ * user, a logout) and the deadline reject it with the failure.
  */
 
 // Bundlers replace `process.env.NODE_ENV`; with no bundler and no `process` (a browser ESM
@@ -80,8 +94,20 @@ export function createSession(options: SessionOptions): Session {
     refreshLeewayMs = 30_000,
     retry: { attempts = 2, baseDelayMs = 250 } = {},
     isTerminal,
+    holdForLogin,
     now = Date.now,
   } = options
+  if (
+    holdForLogin &&
+    !(
+      typeof holdForLogin.timeoutMs == 'number' &&
+      holdForLogin.timeoutMs >= 1 &&
+      holdForLogin.timeoutMs <= 2 ** 31 - 1
+    )
+  )
+    throw new TokenflightError(
+      `createSession: holdForLogin.timeoutMs is ${holdForLogin.timeoutMs}, not a number of ms from 1 to 2147483647`,
+    )
   // Subscribers live under '' next to the event handlers.
   const handlers: { [event: string]: Set<(e: never) => void> } = {}
   let tokens: TokenSet | null = null
@@ -95,8 +121,10 @@ export function createSession(options: SessionOptions): Session {
     generation,
     identity,
     error: null,
+    heldUntil: null,
   }
   let flight: Flight | undefined
+  let hold: Hold | undefined
   // Tokens whose early refresh failed transiently: kept in use until they expire.
   let keep: TokenSet | null = null
   // When the current tokens arrived: the leeway is at most half their lifetime.
@@ -156,6 +184,47 @@ export function createSession(options: SessionOptions): Session {
     return error
   }
 
+  // Who the tokens belong to, for holdForLogin: undefined when it cannot be told.
+  const userOf = (next: TokenSet): unknown => {
+    try {
+      return (holdForLogin?.user ?? ((t) => jwtClaims(t.accessToken).sub))(next)
+    } catch {
+      // Not a JWT (or the app's `user` threw): unknown, so nothing is held.
+    }
+  }
+
+  /** Keeps `f` pending for a sign-in of the user `current` belonged to; false when not held. */
+  const holdFor = (f: Flight, current: TokenSet, error: RefreshError) => {
+    const user = holdForLogin && userOf(current)
+    if (user == null) return false
+    const { timeoutMs } = holdForLogin!
+    const held: Hold = {
+      flight: f,
+      user,
+      error,
+      timer: setTimeout(() => {
+        if (hold !== held) return
+        hold = undefined
+        update({ heldUntil: null })
+        f.reject(error)
+      }, timeoutMs),
+    }
+    hold = held
+    update({ heldUntil: now() + timeoutMs })
+    return true
+  }
+
+  /** The refresh of `current` failed terminally: the session expires; `f` is held or rejected. */
+  const expire = (f: Flight, current: TokenSet, error: RefreshError) => {
+    // Load-bearing, as in settle(): without it commit() would reject the waiters with a
+    // bare sessionEnded() instead of this RefreshError.
+    flight = undefined
+    void commit(null, error, !shared, true)
+    emit('expired', { error })
+    emit('refreshFailed', { error })
+    if (!holdFor(f, current, error)) f.reject(error)
+  }
+
   /**
    * Replaces the tokens; a refresh still in flight is superseded. The status follows:
    * authenticated with tokens, expired when cleared by a (terminal) error, else anonymous.
@@ -168,12 +237,15 @@ export function createSession(options: SessionOptions): Session {
     same = false,
   ) => {
     const superseded = flight
-    flight = undefined
+    const held = hold
+    flight = hold = undefined
     epoch++
     since = now()
     hydrated()
     if (next || tokens) generation++
-    if (!same) identity++
+    // The user whose requests are held signed in again: for them it is the same sign-in.
+    const resumed = !!held && !!next && Object.is(userOf(next), held.user)
+    if (!same && !resumed) identity++
     tokens = next
     update({
       status: next ? 'authenticated' : error ? 'expired' : 'anonymous',
@@ -181,11 +253,17 @@ export function createSession(options: SessionOptions): Session {
       generation,
       identity,
       error,
+      heldUntil: null,
     })
     if (superseded) {
       superseded.controller?.abort()
       if (next) superseded.resolve(next)
       else superseded.reject(sessionEnded())
+    }
+    if (held) {
+      clearTimeout(held.timer)
+      if (resumed) held.flight.resolve(next!)
+      else held.flight.reject(held.error)
     }
     // Chained, so that an async storage sees the writes in order.
     if (store)
@@ -248,6 +326,17 @@ export function createSession(options: SessionOptions): Session {
    */
   const adopt = (stored: TokenSet | null, same = true) => {
     if (sameTokens(stored, tokens)) return
+    // Emptied while this holder refreshed: most likely another holder's refresh of these
+    // tokens failed terminally (a logout there looks the same). With holdForLogin, this
+    // holder's waiters are held for the sign-in too, rather than lost.
+    if (!stored && flight && holdForLogin && userOf(tokens!) != null)
+      return expire(
+        flight,
+        tokens!,
+        new RefreshError('The session ended in another holder', {
+          terminal: true,
+        }),
+      )
     void commit(stored, null, false, same)
     emit('adopted', {
       generation,
@@ -297,8 +386,12 @@ export function createSession(options: SessionOptions): Session {
     if (late) f.controller?.abort()
     if ('stored' in outcome) return adopt(outcome.stored)
     const { next } = outcome
+    // Load-bearing: commit() settles any flight it finds as superseded (with the new tokens,
+    // or sessionEnded() on a sign-out). This one is not superseded: it ends here, with its
+    // own answer, after the 'refreshed' event.
     flight = undefined
-    void commit((issued = next), null, !shared, true)
+    issued = next
+    void commit(next, null, !shared, true)
     emit('refreshed', { generation, expiresAt: next.expiresAt })
     f.resolve(next)
   }
@@ -320,7 +413,13 @@ export function createSession(options: SessionOptions): Session {
         exchange(current, signal).then(
           (outcome) =>
             signal.aborted ? settle(f, outcome, true) : resolve(outcome),
-          (error: unknown) => resolve({ error }),
+          async (error: unknown) => {
+            // A dead refresh token: cleared before the lock is released, so that the next
+            // holder reads the sign-out instead of refreshing the dead token once more.
+            if (shared && toRefreshError(error, isTerminal).terminal)
+              await clearIfFailed(current)
+            resolve({ error })
+          },
         )
       })
     const outcome = await (storage?.lock
@@ -336,7 +435,7 @@ export function createSession(options: SessionOptions): Session {
    * A terminal failure: what another holder stored meanwhile lives on; otherwise the shared
    * storage is cleared, but only while it still holds the tokens that failed.
    */
-  const expire = async (current: TokenSet) => {
+  const clearIfFailed = async (current: TokenSet) => {
     const stored = await reread(current)
     return sameTokens(stored, current) ? store(null, current) : stored
   }
@@ -363,18 +462,17 @@ export function createSession(options: SessionOptions): Session {
           if (error.terminal) {
             // A storage that does not answer in time must not keep the session alive.
             const stored = shared
-              ? await withDeadline(() => expire(current)).catch(() => null)
+              ? await withDeadline(() => clearIfFailed(current)).catch(
+                  () => null,
+                )
               : null
             if (flight !== f) return
             // Another holder refreshed or signed in meanwhile: its tokens live on.
             if (stored) return adopt(stored)
-            flight = undefined
-            void commit(null, error, !shared, true)
-            emit('expired', { error })
-          } else {
-            flight = undefined
-            update({ status: 'authenticated', error })
+            return expire(f, current, error)
           }
+          flight = undefined
+          update({ status: 'authenticated', error })
           emit('refreshFailed', { error })
           return f.reject(error)
         }
@@ -384,10 +482,13 @@ export function createSession(options: SessionOptions): Session {
   }
 
   const start = (current: TokenSet, proactive: boolean, wait = 0) => {
-    const f = { proactive } as Flight
-    f.promise = new Promise((resolve, reject) =>
-      Object.assign(f, { resolve, reject }),
-    )
+    let resolve!: Flight['resolve']
+    let reject!: Flight['reject']
+    const promise = new Promise<TokenSet>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    const f: Flight = { promise, resolve, reject, proactive }
     flight = f
     update({ status: 'refreshing' })
     void run(f, current, wait)
@@ -397,10 +498,11 @@ export function createSession(options: SessionOptions): Session {
   // A refresh asked for while the tokens the last one gave have not expired: they were
   // refused at once. Each one in a row waits twice as long (from 2 × baseDelayMs, at most
   // 30 s) instead of one refresh per request.
-  const backoff = (current: TokenSet) =>
-    (strikes =
-      current === issued && !(current.expiresAt! <= now()) ? strikes + 1 : 0) &&
-    Math.min(baseDelayMs * 2 ** strikes, 30_000)
+  const backoff = (current: TokenSet) => {
+    const refused = current === issued && !(current.expiresAt! <= now())
+    strikes = refused ? strikes + 1 : 0
+    return refused ? Math.min(baseDelayMs * 2 ** strikes, 30_000) : 0
+  }
 
   // The token must be refreshed before use: inside the leeway (0 turns this off, say for
   // an unreliable clock) but at most half its lifetime (a token that lives 5 s is not
@@ -416,11 +518,13 @@ export function createSession(options: SessionOptions): Session {
   const refresh = (): Promise<TokenSet> =>
     flight
       ? flight.promise
-      : hydrating
-        ? hydrating.then(refresh)
-        : tokens
-          ? start(tokens, false, backoff(tokens)).promise
-          : Promise.reject(sessionEnded())
+      : hold
+        ? hold.flight.promise
+        : hydrating
+          ? hydrating.then(refresh)
+          : tokens
+            ? start(tokens, false, backoff(tokens)).promise
+            : Promise.reject(sessionEnded())
 
   // Hydration: a sync storage is read before createSession returns; an async one is
   // awaited by getAccessToken, refresh and login, and loses to any token change made meanwhile.
@@ -488,10 +592,13 @@ export function createSession(options: SessionOptions): Session {
         // Transiently: a terminal failure or a logout has cleared `tokens` by now.
         if (
           f.proactive &&
+          current &&
           current === tokens &&
-          (current?.expiresAt ?? 0) > now()
-        )
-          return (keep = current)!.accessToken
+          (current.expiresAt ?? 0) > now()
+        ) {
+          keep = current
+          return current.accessToken
+        }
         throw e
       }
     },

@@ -12,6 +12,13 @@ export const MAX_TOKEN_LENGTH = 16_384
 const isText = (value: unknown) => typeof value === 'string' && value !== ''
 
 /**
+ * The claims of a JWT, unchecked (no signature is verified: fit for scheduling and for telling
+ * users apart on the client, never for trust). Throws when `token` is not a JWT.
+ */
+export const jwtClaims = (token: string): { [claim: string]: unknown } =>
+  JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')))
+
+/**
  * When a JWT access token expires, for scheduling only (the signature is not checked, and
  * nothing else is read from it): receipt time + `exp - iat`, so that a client clock that
  * disagrees with the server's does not matter; without `iat`, `exp` on this clock. undefined
@@ -19,9 +26,7 @@ const isText = (value: unknown) => typeof value === 'string' && value !== ''
  */
 const jwtExpiresAt = (token: string, receivedAt: number) => {
   try {
-    const { exp, iat } = JSON.parse(
-      atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')),
-    ) as { exp?: unknown; iat?: unknown }
+    const { exp, iat } = jwtClaims(token)
     const at =
       typeof iat === 'number'
         ? receivedAt + ((exp as number) - iat) * 1000

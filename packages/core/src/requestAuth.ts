@@ -69,7 +69,8 @@ export function createOriginFilter(
  * retry; rejects with why there are none. `wait` races the refresh with the request's own
  * cancellation. Only refreshes of the sign-in it was sent under (`identity`) count: after a
  * logout, a login or setTokens (another user, maybe) it rejects with a SessionExpiredError,
- * never to be re-sent with someone else's token.
+ * never to be re-sent with someone else's token. While the session holds its requests for
+ * a sign-in (holdForLogin), one sent under its identity waits for that sign-in too.
  */
 export async function renewForRetry(
   session: Session,
@@ -77,7 +78,10 @@ export async function renewForRetry(
   wait: (refreshing: Promise<TokenSet>) => Promise<unknown>,
 ): Promise<TokenSet> {
   const now = session.getSnapshot()
-  if (now.identity === sent.identity && now.generation === sent.generation) {
+  const mine = now.identity === sent.identity
+  // Held for a sign-in of the same user (holdForLogin): refresh() waits for it.
+  if (mine && now.heldUntil) await wait(session.refresh())
+  else if (mine && now.generation === sent.generation) {
     if (now.error && now.error !== sent.error && now.status !== 'refreshing')
       throw now.error
     await wait(session.refresh())

@@ -1,4 +1,4 @@
-import type { TokenflightError } from './errors'
+import type { RefreshError, StorageError, TokenflightError } from './errors'
 
 export type TokenSet = {
   accessToken: string
@@ -26,6 +26,13 @@ export type SessionSnapshot = {
    */
   readonly identity: number
   readonly error: TokenflightError | null
+  /**
+   * With `holdForLogin`: the session expired and the requests that were waiting for its
+   * refresh are held until this time (epoch ms) for a sign-in of the same user. Show a sign-in
+   * dialog over the page rather than navigating away: what the user was doing is not lost
+   * yet. null otherwise.
+   */
+  readonly heldUntil: number | null
 }
 
 /**
@@ -97,8 +104,26 @@ export type SessionOptions = {
   jwtExpiry?: boolean
   /** Overrides the default classification of a failed refresh (see DESIGN.md). */
   isTerminal?: (error: unknown) => boolean
+  /**
+   * Hold the requests waiting for a refresh that fails terminally, instead of rejecting them,
+   * until the same user signs in again (login, setTokens, or another holder of a shared
+   * storage), then retry each once. A sign-in of another user, a logout or the deadline
+   * rejects them with the failure that held them. Off by default.
+   */
+  holdForLogin?: HoldForLoginOptions
   /** Injectable clock for tests; epoch ms. */
   now?: () => number
+}
+
+export type HoldForLoginOptions = {
+  /** How long held requests wait for the sign-in, in ms (1 to 2,147,483,647). */
+  timeoutMs: number
+  /**
+   * Who the tokens belong to: the same value (`Object.is`) is the same user. Default: the
+   * `sub` claim of a JWT access token. null or undefined (say, opaque tokens and no `user`)
+   * means unknown, and nothing is held: a request is never re-sent as someone else.
+   */
+  user?: (tokens: TokenSet) => unknown
 }
 
 export type SessionEvents = {
@@ -114,13 +139,13 @@ export type SessionEvents = {
     signedIn: boolean
   }
   /** The refresh failed terminally; the tokens are gone and a new login is needed. Fires once per failure. */
-  expired: { error: TokenflightError }
+  expired: { error: RefreshError }
   /** logout() cleared the session. */
   loggedOut: { generation: number }
   /** A refresh() failed for good (after its retries), terminal or not. */
-  refreshFailed: { error: TokenflightError }
+  refreshFailed: { error: RefreshError }
   /** The TokenStorage threw; the session carries on from memory. */
-  storageError: { error: TokenflightError; operation: StorageOperation }
+  storageError: { error: StorageError; operation: StorageOperation }
   /** The `logout` option threw or timed out. logout() itself never rejects: the local session is gone anyway. */
   logoutFailed: { error: TokenflightError }
 }

@@ -117,6 +117,7 @@ describe('snapshot and generation', () => {
       generation: 0,
       identity: 0,
       error: null,
+      heldUntil: null,
     })
     await session.getAccessToken()
     expect(session.getSnapshot()).toBe(first)
@@ -249,6 +250,7 @@ describe('status and events', () => {
       generation: 3,
       identity: 2,
       error: null,
+      heldUntil: null,
     })
   })
 
@@ -289,6 +291,7 @@ describe('terminal failures', () => {
         generation: 1,
         identity: 0,
         error,
+        heldUntil: null,
       })
       expect(writes).toEqual([null])
       expect(events.expired).toEqual([{ error }])
@@ -325,6 +328,7 @@ describe('terminal failures', () => {
     expect(session.getSnapshot()).toMatchObject({
       status: 'authenticated',
       error: null,
+      heldUntil: null,
     })
     expect(await session.getAccessToken()).toBe('again')
   })
@@ -374,6 +378,7 @@ describe('transient failures', () => {
         tokens: old,
         generation: 0,
         error,
+        heldUntil: null,
       })
       expect(writes).toEqual([])
     },
@@ -553,6 +558,7 @@ describe('malformed refresh bodies', () => {
         tokens: old,
         generation: 0,
         error,
+        heldUntil: null,
       })
     },
   )
@@ -901,6 +907,7 @@ describe('logout', () => {
       generation: 1,
       identity: 1,
       error: null,
+      heldUntil: null,
     })
     expect(events.loggedOut).toEqual([{ generation: 1 }])
     expect(signal?.aborted).toBe(true)
@@ -1008,6 +1015,7 @@ describe('logout', () => {
       generation: 1,
       identity: 1,
       error: null,
+      heldUntil: null,
     })
   })
 })

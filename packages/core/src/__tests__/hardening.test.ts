@@ -214,6 +214,7 @@ describe('event-loop stall', () => {
     expect(session.getSnapshot()).toMatchObject({
       status: 'authenticated',
       error: null,
+      heldUntil: null,
     })
     expect(signals[1]!.aborted).toBe(true)
   })

@@ -4,6 +4,7 @@ import { createSession, oauth2Client } from '../index'
 import type {
   RefreshError,
   SessionSnapshot,
+  StorageError,
   TokenSet,
   TokenflightError,
 } from '../index'
@@ -21,11 +22,20 @@ session.on('refreshed', (e) => {
     expiresAt: number | undefined
   }>()
 })
+// Narrowed to what is emitted: `error.terminal` needs no cast.
 session.on('refreshFailed', ({ error }) => {
-  expectTypeOf(error).toEqualTypeOf<TokenflightError>()
+  expectTypeOf(error).toEqualTypeOf<RefreshError>()
+  expectTypeOf(error.terminal).toBeBoolean()
 })
-session.on('storageError', ({ operation }) => {
+session.on('expired', ({ error }) => {
+  expectTypeOf(error).toEqualTypeOf<RefreshError>()
+})
+session.on('storageError', ({ error, operation }) => {
+  expectTypeOf(error).toEqualTypeOf<StorageError>()
   expectTypeOf(operation).toEqualTypeOf<'get' | 'set' | 'lock' | 'watch'>()
+})
+session.on('logoutFailed', ({ error }) => {
+  expectTypeOf(error).toEqualTypeOf<TokenflightError>()
 })
 // @ts-expect-error: not an event
 session.on('refreshing', () => {})

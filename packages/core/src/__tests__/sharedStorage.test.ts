@@ -425,6 +425,30 @@ describe('a terminal failure', () => {
     )
   })
 
+  it('is cleared before the lock is released: a holder queued behind it never refreshes the dead token again', async () => {
+    const medium = sharedMedium(old)
+    const answer = gate()
+    const calls: string[] = []
+    const dies: SessionOptions['refresh'] = async ({ tokens }) => {
+      calls.push(tokens.refreshToken!)
+      await answer.promise
+      throw httpError(400, { error: 'invalid_grant' })
+    }
+    const a = holder(medium.holder(), { refresh: dies })
+    const b = holder(medium.holder(), { refresh: dies })
+    await hydrated(a.session, b.session)
+    const inA = a.session.refresh()
+    await flush()
+    const inB = b.session.refresh()
+    await flush()
+    expect(medium.waiting).toBe(1)
+    answer.open()
+    await expect(inA).rejects.toMatchObject({ terminal: true })
+    await expect(inB).rejects.toBeInstanceOf(SessionExpiredError)
+    expect(calls).toEqual(['refresh-1'])
+    expect(medium.tokens).toBeNull()
+  })
+
   it('without a lock, a watched storage is re-read before the refresh and on failure', async () => {
     const medium = sharedMedium(old)
     const { lock: _lock, ...storage } = medium.holder()

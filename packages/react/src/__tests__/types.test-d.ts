@@ -1,5 +1,6 @@
 // Type tests: checked by `tsc` (pnpm --filter @tokenflight/react typecheck), never run.
 import type {
+  RefreshError,
   SessionSnapshot,
   SessionStatus,
   TokenflightError,
@@ -37,7 +38,8 @@ export function typeTests() {
     expectTypeOf(e.generation).toEqualTypeOf<number>()
   })
   useSessionEvent('expired', (e) => {
-    expectTypeOf(e.error).toEqualTypeOf<TokenflightError>()
+    expectTypeOf(e.error).toEqualTypeOf<RefreshError>()
+    expectTypeOf(e.error.terminal).toBeBoolean()
   })
   // @ts-expect-error not a session event
   useSessionEvent('loggedIn', () => {})
