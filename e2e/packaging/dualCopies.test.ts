@@ -46,6 +46,7 @@ const make = (core: Core) => ({
   StorageError: new core.StorageError('storage'),
   StorageConflictError: new core.StorageConflictError('conflict'),
   OAuth2HttpError: new core.OAuth2HttpError('POST /token', 400, {}),
+  UnsafeRedirectError: new core.UnsafeRedirectError('X-Access-Token'),
 })
 type Name = keyof ReturnType<typeof make>
 
@@ -67,6 +68,7 @@ const ancestors: Record<Name, Name[]> = {
     'TokenflightError',
   ],
   OAuth2HttpError: ['OAuth2HttpError', 'TokenflightError'],
+  UnsafeRedirectError: ['UnsafeRedirectError', 'TokenflightError'],
 }
 const names = Object.keys(ancestors) as Name[]
 
