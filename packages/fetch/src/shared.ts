@@ -135,7 +135,6 @@ export function createAuth(session: Session, options: AuthOptions) {
           cause: new TypeError('redirect count exceeded'),
         })
       const next = new URL(location, response.url || url)
-      // Not HTTP(S) (data:, blob:): an opaque origin, never allowed, so no token goes there.
       let data: BodyInit | null = null
       if (
         response.status === 303
@@ -145,6 +144,7 @@ export function createAuth(session: Session, options: AuthOptions) {
         method = 'GET'
         BODY_HEADERS.forEach((name) => headers.delete(name))
       } else data = await body()
+      // Not HTTP(S) (data:, blob:): an opaque origin, never allowed, so no token goes there.
       const origin = originOf(next.href)
       if (origin !== originOf(url))
         CROSS_ORIGIN.forEach((name) => headers.delete(name))
