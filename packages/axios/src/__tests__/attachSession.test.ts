@@ -460,8 +460,12 @@ describe('what never refreshes', () => {
     const plain = (await bare.get('/me').catch((e: unknown) => e)) as AxiosError
     expect(error.response?.status).toBe(403)
     const config = error.config!
-    // Nothing a spread would copy beyond what axios itself puts there.
-    expect(enumerable(config)).toEqual(enumerable(plain.config!))
+    // Nothing a spread would copy beyond what axios itself puts there, but for the redirect
+    // guard: it only takes the token header off a redirect to another origin, harmless in a
+    // copy, and a plain property is ~2 µs a request cheaper than a hidden one (bench 4b).
+    expect(enumerable(config).sort()).toEqual(
+      [...enumerable(plain.config!), 'beforeRedirect'].sort(),
+    )
     // The app's own retry of a copy, without tokenflight's token: its 401 is the app's
     // business. Were the generation copied along, tokenflight would refresh for it.
     config.headers.delete('Authorization')
