@@ -85,6 +85,7 @@ run_tests() {
   step typecheck pnpm typecheck
   step lint pnpm lint
   step publint pnpm publint
+  step attw pnpm attw
   step size pnpm size
   step demo-build pnpm --filter @tokenflight/demo build
   rm -f .vitest-report.json
