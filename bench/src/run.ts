@@ -609,8 +609,7 @@ Written by \`pnpm bench\` (bench/src/run.ts)${quick ? ' — **BENCH_QUICK smoke 
 | CPU | ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} |
 | Memory | ${fmt.int(os.totalmem() / 2 ** 20)} MiB |
 | Run time | ${seconds.toFixed(0)} s |
-| Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns}, tabs ${plan.tabRuns} per K, fetch races ${plan.fetchRuns}, fetch no-op ${plan.fetchOverheadRuns} (+1) |
-| Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns}, tabs ${plan.tabRuns} per K, processes ${plan.shared.cycles} cycles at P = ${plan.shared.processes.join('/')} |
+| Runs | burst ${plan.burstSizes.map((n) => plan.burstRuns(n)).join('/')} (by N), heap ${plan.heapRuns}, real transports ${plan.wireRuns}, races ${plan.raceRuns}, happy path ${plan.happyRuns} (+1 warm-up), no-op adapter ${plan.overheadRuns} (+1), drain ${plan.drainRuns}, tabs ${plan.tabRuns} per K, fetch races ${plan.fetchRuns}, fetch no-op ${plan.fetchOverheadRuns} (+1), processes ${plan.shared.cycles} cycles at P = ${plan.shared.processes.join('/')} |
 
 Contenders run side by side in one process, in rotating order, against the same
 \`@tokenflight/mock-server\` (default options: 900 s access tokens, refresh-token
