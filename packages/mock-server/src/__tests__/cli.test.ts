@@ -45,16 +45,19 @@ const exited = (child: ChildProcess): Promise<number | null> =>
 
 describe('cli', { timeout: 90_000 }, () => {
   let child: ChildProcess | undefined
-  let group = false
   let blocker: Server | undefined
   afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      // `pnpm` runs the server as a grandchild: kill the group we started.
-      if (group) process.kill(-child.pid!, 'SIGKILL')
-      else child.kill('SIGKILL')
+    // tsx runs the server in a child process of its own, and `pnpm` adds more
+    // levels: killing only the process we spawned would orphan the server.
+    // Every child is the leader of a group of its own: kill the group.
+    if (child?.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // The group is gone already.
+      }
     }
     child = undefined
-    group = false
     await new Promise((resolve) =>
       blocker ? blocker.close(resolve) : resolve(undefined),
     )
@@ -64,6 +67,7 @@ describe('cli', { timeout: 90_000 }, () => {
   function run(args: string[]) {
     child = spawn(tsx, ['--conditions=@tokenflight/source', cli, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     })
     return watch(child)
   }
@@ -156,7 +160,6 @@ describe('cli', { timeout: 90_000 }, () => {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     })
-    group = true
     const started = watch(child)
     await login(await started.url)
     process.kill(-child.pid!, 'SIGINT')
