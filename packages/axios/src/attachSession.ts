@@ -200,12 +200,21 @@ export function attachSession(
         !shouldRefresh(error as AxiosError)
       )
         throw error
-      await renewForRetry(session, before, (refreshing) =>
+      const tokens = await renewForRetry(session, before, (refreshing) =>
         untilCanceled(refreshing, config),
       )
       config.headers.delete(headerName)
       // The retry goes through every interceptor again; skipAuthRefresh makes it the last.
-      return instance.request({ ...config, skipAuthRefresh: true })
+      // Its answer tells the session whether the new tokens were refused too (back-off).
+      const report = (status?: number) =>
+        status && session.reportRetry?.(tokens, statusCodes.includes(status))
+      return instance.request({ ...config, skipAuthRefresh: true }).then(
+        (retried) => (report(retried.status), retried),
+        (e: unknown) => {
+          report((e as Partial<AxiosError>)?.response?.status)
+          throw e
+        },
+      )
     },
   )
 

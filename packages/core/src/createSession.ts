@@ -129,9 +129,9 @@ export function createSession(options: SessionOptions): Session {
   let keep: TokenSet | null = null
   // When the current tokens arrived: the leeway is at most half their lifetime.
   let since = now()
-  // What the last refresh gave, and how many refreshes in a row were asked for while such
-  // tokens had not expired: a server that refuses what it just issued (a 401 forever).
-  let issued: TokenSet | null = null
+  // A server that refuses what it just issued (a 401 forever): the tokens whose retry was
+  // refused last (reportRetry), and how many refreshes in a row ended that way.
+  let struck: TokenSet | null = null
   let strikes = 0
   let hydrating: Promise<void> | undefined
   // Ends the wait for hydration: the storage answered, gave up, or the tokens changed.
@@ -390,7 +390,6 @@ export function createSession(options: SessionOptions): Session {
     // or sessionEnded() on a sign-out). This one is not superseded: it ends here, with its
     // own answer, after the 'refreshed' event.
     flight = undefined
-    issued = next
     void commit(next, null, !shared, true)
     emit('refreshed', { generation, expiresAt: next.expiresAt })
     f.resolve(next)
@@ -495,13 +494,13 @@ export function createSession(options: SessionOptions): Session {
     return f
   }
 
-  // A refresh asked for while the tokens the last one gave have not expired: they were
-  // refused at once. Each one in a row waits twice as long (from 2 × baseDelayMs, at most
-  // 30 s) instead of one refresh per request.
+  // A refresh of tokens whose retry was refused (the refresh before did not help): it waits,
+  // twice as long for each such refresh in a row (from 2 × baseDelayMs, at most 30 s),
+  // instead of one refresh per request. Any other tokens start over: a sign-in, another
+  // holder's, or tokens the server accepted and revoked later, however often.
   const backoff = (current: TokenSet) => {
-    const refused = current === issued && !(current.expiresAt! <= now())
-    strikes = refused ? strikes + 1 : 0
-    return refused ? Math.min(baseDelayMs * 2 ** strikes, 30_000) : 0
+    if (current !== struck) strikes = 0
+    return strikes && Math.min(baseDelayMs * 2 ** strikes, 30_000)
   }
 
   // The token must be refreshed before use: inside the leeway (0 turns this off, say for
@@ -600,6 +599,18 @@ export function createSession(options: SessionOptions): Session {
           return current.accessToken
         }
         throw e
+      }
+    },
+
+    reportRetry(sent, refused) {
+      if (sent !== tokens) return
+      if (!refused) {
+        strikes = 0
+        struck = null
+      } else if (struck !== sent) {
+        // One strike per token set, however many retries of its burst were refused.
+        strikes++
+        struck = sent
       }
     },
 

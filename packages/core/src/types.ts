@@ -165,6 +165,13 @@ export interface Session {
    * per request. Optional, so that a hand-written Session need not have it.
    */
   peekAccessToken?(): string | null
+  /**
+   * How the one retry after a refresh went, from a binding: `refused` when the server
+   * rejected `tokens` again (a 401). The next refresh of refused tokens waits, longer each
+   * time in a row; an accepted retry ends that. Optional, so that a hand-written Session
+   * need not have it; without reports a session never waits to refresh.
+   */
+  reportRetry?(tokens: TokenSet, refused: boolean): void
   /** Single-flight: concurrent callers share one call. */
   refresh(): Promise<TokenSet>
   setTokens(tokens: TokenSet | unknown | null): Promise<void>

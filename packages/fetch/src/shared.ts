@@ -236,7 +236,10 @@ export function createAuth(session: Session, options: AuthOptions) {
     )
     if (!replayable)
       throw new UnreplayableBodyError('A stream body is read once')
-    return resend(sign(sent, authorization(tokens)))
+    const retried = await resend(sign(sent, authorization(tokens)))
+    // Were the new tokens refused too? The session backs off its next refresh if so.
+    session.reportRetry?.(tokens, statusCodes.includes(retried.status))
+    return retried
   }
 
   return {

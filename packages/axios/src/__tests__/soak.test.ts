@@ -52,7 +52,7 @@ describe.skipIf(isBrowser)('fault soak', () => {
     ]
     const session = createSession({
       ...oauth2Client({ baseUrl: API }),
-      refreshTimeoutMs: 50,
+      refreshTimeoutMs: 250,
       retry: { attempts: 1, baseDelayMs: 1 },
     })
     await session.login(DEFAULT_USER)

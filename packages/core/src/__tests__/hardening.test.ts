@@ -295,7 +295,7 @@ describe('short tokens and refused tokens', () => {
     expect(refresh).toHaveBeenCalledOnce()
   })
 
-  it('refreshes asked for while the tokens a refresh just gave are refused back off', async () => {
+  const refusing = () => {
     vi.useFakeTimers()
     let n = 1
     const refresh = vi.fn(async () => ({
@@ -306,23 +306,67 @@ describe('short tokens and refused tokens', () => {
       refresh,
       retry: { attempts: 0, baseDelayMs: 100 },
     })
+    /** A refresh, then its retry answered `refused` (as a binding reports it). */
+    const cycle = async (refused: boolean) => {
+      const tokens = await session.refresh()
+      session.reportRetry!(tokens, refused)
+    }
+    return { session, refresh, cycle }
+  }
+
+  it('refreshes whose retry was refused (a 401 forever) back off: 200, 400, 800 ms', async () => {
+    const { session, refresh, cycle } = refusing()
     await session.setTokens({ access_token: 'access-1', expires_in: 900 })
-    // The login's token was refused: refreshed at once.
-    await session.refresh()
+    // The login's token was refused: refreshed at once; so was the new one.
+    await cycle(true)
     expect(refresh).toHaveBeenCalledTimes(1)
-    // Each token the refresh gave is refused too (a 401 forever): 200, 400, 800 ms.
     for (const [i, wait] of [200, 400, 800].entries()) {
       const refreshed = session.refresh()
       expect(session.getSnapshot().status).toBe('refreshing')
       await vi.advanceTimersByTimeAsync(wait - 1)
       expect(refresh).toHaveBeenCalledTimes(i + 1)
       await vi.advanceTimersByTimeAsync(1)
-      await refreshed
+      // A burst: several retries of the same tokens refused count once.
+      const tokens = await refreshed
+      session.reportRetry!(tokens, true)
+      session.reportRetry!(tokens, true)
       expect(refresh).toHaveBeenCalledTimes(i + 2)
     }
     // A new sign-in starts over.
     await session.setTokens({ access_token: 'other', expires_in: 900 })
     await session.refresh()
     expect(refresh).toHaveBeenCalledTimes(5)
+  })
+
+  it('tokens the server accepted, then revoked, refresh at once however often: no back-off', async () => {
+    const { session, refresh, cycle } = refusing()
+    await session.setTokens({ access_token: 'access-1', expires_in: 900 })
+    await cycle(true)
+    // This refresh waits 200 ms; its retry is accepted, which ends the back-off.
+    const accepted = cycle(false)
+    await vi.advanceTimersByTimeAsync(200)
+    await accepted
+    expect(refresh).toHaveBeenCalledTimes(2)
+    for (let i = 0; i < 20; i++) await cycle(false)
+    expect(refresh).toHaveBeenCalledTimes(22)
+    // An app that calls refresh() itself (for new claims, say) never waits either.
+    for (let i = 0; i < 20; i++) await session.refresh()
+    expect(refresh).toHaveBeenCalledTimes(42)
+  })
+
+  it("a report for tokens that are no longer the session's counts for nothing", async () => {
+    const { session, refresh } = refusing()
+    await session.setTokens({ access_token: 'access-1', expires_in: 900 })
+    const old = await session.refresh()
+    const current = await session.refresh()
+    session.reportRetry!(current, true)
+    // A late retry of the older tokens was accepted: that says nothing about these.
+    session.reportRetry!(old, false)
+    const refreshed = session.refresh()
+    await vi.advanceTimersByTimeAsync(199)
+    expect(refresh).toHaveBeenCalledTimes(2)
+    await vi.advanceTimersByTimeAsync(1)
+    await refreshed
+    expect(refresh).toHaveBeenCalledTimes(3)
   })
 })
